@@ -1,0 +1,12 @@
+/** Integration tests start real programs; they run serially in-band-per-file
+ *  workers so two benches never fight over the two cores. */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/provider", "<rootDir>/sdk", "<rootDir>/test"],
+  testMatch: ["**/*.test.ts"],
+  transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.test.json" }] },
+  testTimeout: 180000,
+  maxWorkers: 2,
+  reporters: ["default", "<rootDir>/test/support/skip-reporter.js"],
+  globalTeardown: "<rootDir>/test/support/global-teardown.ts",
+};

@@ -1,0 +1,262 @@
+// One isolated test bench: real HAProxy, real dataplaneapi (v2 or v3) and,
+// when asked for, a real Consul agent, all on free 127.0.0.1 ports inside a
+// temporary folder. Every process is stopped by PID in stop(), and recorded in
+// a PID registry so the suite's global teardown can prove none outlived it.
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync, readFileSync, mkdirSync, rmSync, chmodSync, openSync, closeSync, existsSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { consulBinary, dataplaneapiBinary, haproxyBinary, type Generation } from "./tools";
+import { forgetPid, rememberPid } from "./pids";
+
+export interface BenchOptions {
+  /** Which dataplaneapi to run; false runs HAProxy alone. */
+  dataplane?: Generation | false;
+  /** Start `consul agent -dev` too. */
+  consul?: boolean;
+  /** Extra lines for the bench frontend (e.g. a use_backend on a map). */
+  frontendLines?: string[];
+  /** Extra top-level sections appended to haproxy.cfg. */
+  extraConfig?: string;
+}
+
+export interface Bench {
+  dir: string;
+  haproxy: {
+    configPath: string;
+    frontendUrl: string;
+    frontendPort: number;
+    statsSocket: string;
+    pidFile: string;
+    mapsDir: string;
+    sslDir: string;
+  };
+  dataplane?: {
+    generation: Generation;
+    url: string;
+    username: string;
+    password: string;
+    pid: number;
+    logPath: string;
+  };
+  consul?: { url: string; address: string; port: number; pid: number };
+  /** Runs a command on HAProxy's runtime API (stats socket). */
+  runtime(command: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boolean>, logPath?: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await probe().catch(() => false)) return;
+    await sleep(100);
+  }
+  const tail = logPath && existsSync(logPath) ? "\n--- " + logPath + " ---\n" + readFileSync(logPath, "utf8").slice(-3000) : "";
+  throw new Error(`bench: ${what} did not answer within ${timeoutMs} ms${tail}`);
+}
+
+function haproxyConfig(dir: string, frontendPort: number, user: string, password: string, opts: BenchOptions): string {
+  const frontend = [
+    `frontend fe_main`,
+    `  bind 127.0.0.1:${frontendPort}`,
+    // Tests and the quickstart pick a backend by header until a Frontend resource exists.
+    `  use_backend %[req.hdr(x-backend)] if { req.hdr(x-backend) -m found }`,
+    ...(opts.frontendLines ?? []).map((l) => `  ${l}`),
+    `  default_backend be_default`,
+  ];
+  return [
+    `global`,
+    `  master-worker`,
+    `  pidfile ${dir}/haproxy.pid`,
+    `  stats socket ${dir}/haproxy.sock mode 600 level admin expose-fd listeners`,
+    `  stats timeout 30s`,
+    `defaults`,
+    `  mode http`,
+    `  timeout connect 5s`,
+    `  timeout client 30s`,
+    `  timeout server 30s`,
+    `userlist controller`,
+    `  user ${user} insecure-password ${password}`,
+    ...frontend,
+    `backend be_default`,
+    `  http-request return status 404 content-type text/plain string "no backend selected"`,
+    opts.extraConfig ?? "",
+    "",
+  ].join("\n");
+}
+
+function dataplaneConfig(dir: string, gen: Generation, port: number, user: string, password: string): string {
+  const storage = gen === "v3" ? `    dataplane_storage_dir: ${dir}/dataplane\n` : "";
+  return `config_version: 2
+name: bench
+dataplaneapi:
+  host: 127.0.0.1
+  port: ${port}
+  scheme: [http]
+  user:
+    - name: ${user}
+      insecure: true
+      password: ${password}
+  transaction:
+    transaction_dir: ${dir}/transactions
+    backups_dir: ${dir}/backups
+    max_open_transactions: 20
+  resources:
+    maps_dir: ${dir}/maps
+    ssl_certs_dir: ${dir}/ssl
+    general_storage_dir: ${dir}/general
+    spoe_dir: ${dir}/spoe
+    spoe_transaction_dir: ${dir}/spoe-tx
+${storage}haproxy:
+  config_file: ${dir}/haproxy.cfg
+  haproxy_bin: ${haproxyBinary() ?? "/usr/sbin/haproxy"}
+  reload:
+    reload_delay: 1
+    reload_strategy: custom
+    reload_cmd: ${dir}/reload.sh
+    restart_cmd: ${dir}/reload.sh
+    status_cmd: ${dir}/status.sh
+    reload_retention: 1
+log_targets:
+  - log_to: file
+    log_file: ${dir}/dataplaneapi.log
+    log_level: info
+    log_types: [access, app]
+`;
+}
+
+function spawnTracked(bin: string, args: string[], dir: string, logName: string): ChildProcess {
+  const out = openSync(join(dir, logName), "a");
+  const child = spawn(bin, args, { cwd: dir, stdio: ["ignore", out, out], detached: false });
+  closeSync(out);
+  if (child.pid) rememberPid(child.pid, `${bin} ${args.join(" ")}`);
+  return child;
+}
+
+function killPid(pid: number | undefined, signal: NodeJS.Signals = "SIGTERM"): void {
+  if (!pid) return;
+  try { process.kill(pid, signal); } catch { /* already gone */ }
+}
+
+async function stopPid(pid: number | undefined): Promise<void> {
+  if (!pid) return;
+  killPid(pid, "SIGTERM");
+  for (let i = 0; i < 50; i++) {
+    try { process.kill(pid, 0); } catch { forgetPid(pid); return; }
+    await sleep(100);
+  }
+  killPid(pid, "SIGKILL");
+  forgetPid(pid);
+}
+
+export function runtimeCommand(socket: string, command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const { connect } = require("node:net") as typeof import("node:net");
+    const conn = connect(socket);
+    let data = "";
+    conn.on("connect", () => conn.end(command + "\n"));
+    conn.on("data", (d) => (data += d.toString()));
+    conn.on("end", () => resolve(data));
+    conn.on("error", reject);
+  });
+}
+
+export async function startBench(opts: BenchOptions = {}): Promise<Bench> {
+  const haproxyBin = haproxyBinary();
+  if (!haproxyBin) throw new Error("bench: haproxy is not on PATH; run scripts/setup.sh");
+  const dir = mkdtempSync(join(tmpdir(), "haproxy-bench-"));
+  for (const sub of ["maps", "ssl", "general", "spoe", "spoe-tx", "transactions", "backups", "dataplane"]) mkdirSync(join(dir, sub));
+  const user = "admin";
+  const password = `pw-${Math.random().toString(36).slice(2, 12)}`;
+  const frontendPort = await freePort();
+  const configPath = join(dir, "haproxy.cfg");
+  const pidFile = join(dir, "haproxy.pid");
+  writeFileSync(configPath, haproxyConfig(dir, frontendPort, user, password, opts));
+  writeFileSync(join(dir, "reload.sh"), `#!/bin/sh\nkill -USR2 "$(cat ${pidFile})"\n`);
+  writeFileSync(join(dir, "status.sh"), `#!/bin/sh\nkill -0 "$(cat ${pidFile})"\n`);
+  chmodSync(join(dir, "reload.sh"), 0o755);
+  chmodSync(join(dir, "status.sh"), 0o755);
+
+  const children: ChildProcess[] = [];
+  let haproxyPid: number | undefined;
+  const statsSocket = join(dir, "haproxy.sock");
+
+  const bench: Bench = {
+    dir,
+    haproxy: {
+      configPath, frontendPort, statsSocket, pidFile,
+      frontendUrl: `http://127.0.0.1:${frontendPort}`,
+      mapsDir: join(dir, "maps"), sslDir: join(dir, "ssl"),
+    },
+    runtime: (cmd) => runtimeCommand(statsSocket, cmd),
+    async stop() {
+      for (const c of children.reverse()) await stopPid(c.pid);
+      await stopPid(haproxyPid);
+      if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+
+  try {
+    // -D daemonizes the master; its PID comes from the pidfile.
+    execFileSync(haproxyBin, ["-W", "-D", "-f", configPath, "-S", join(dir, "master.sock"), "-p", pidFile], { cwd: dir, stdio: "pipe" });
+    haproxyPid = Number(readFileSync(pidFile, "utf8").trim());
+    rememberPid(haproxyPid, `haproxy ${configPath}`);
+    await waitFor("haproxy", 10_000, async () => (await bench.runtime("show info")).includes("Pid:"));
+
+    if (opts.consul) {
+      const consulBin = consulBinary();
+      if (!consulBin) throw new Error("bench: no consul binary; run scripts/setup.sh");
+      const [http, serfLan, serfWan, server] = [await freePort(), await freePort(), await freePort(), await freePort()];
+      const child = spawnTracked(consulBin, [
+        "agent", "-dev", "-bind", "127.0.0.1", "-client", "127.0.0.1", "-advertise", "127.0.0.1",
+        "-http-port", String(http), "-dns-port", "-1", "-grpc-port", "-1",
+        "-serf-lan-port", String(serfLan), "-serf-wan-port", String(serfWan), "-server-port", String(server),
+        "-node", "bench", "-log-level", "warn",
+      ], dir, "consul.log");
+      children.push(child);
+      const url = `http://127.0.0.1:${http}`;
+      await waitFor("consul", 30_000, async () => {
+        const res = await fetch(`${url}/v1/status/leader`);
+        return res.ok && (await res.text()).length > 4;
+      }, join(dir, "consul.log"));
+      bench.consul = { url, address: "127.0.0.1", port: http, pid: child.pid! };
+    }
+
+    if (opts.dataplane) {
+      const gen = opts.dataplane;
+      const bin = dataplaneapiBinary(gen);
+      if (!bin) throw new Error(`bench: no dataplaneapi ${gen} binary; see README`);
+      const port = await freePort();
+      const yamlPath = join(dir, "dataplaneapi.yaml");
+      writeFileSync(yamlPath, dataplaneConfig(dir, gen, port, user, password));
+      const child = spawnTracked(bin, ["-f", yamlPath], dir, "dataplaneapi.out");
+      children.push(child);
+      const url = `http://127.0.0.1:${port}`;
+      const auth = "Basic " + Buffer.from(`${user}:${password}`).toString("base64");
+      await waitFor(`dataplaneapi ${gen}`, 30_000, async () => {
+        if (child.exitCode !== null) throw new Error("exited");
+        return (await fetch(`${url}/${gen}/info`, { headers: { authorization: auth } })).status === 200;
+      }, join(dir, "dataplaneapi.out"));
+      bench.dataplane = { generation: gen, url, username: user, password, pid: child.pid!, logPath: join(dir, "dataplaneapi.log") };
+    }
+  } catch (err) {
+    await bench.stop();
+    throw err;
+  }
+  return bench;
+}

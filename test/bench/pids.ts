@@ -1,0 +1,52 @@
+// A registry of the PIDs benches start, one file per PID, so that the suite's
+// global teardown can kill and report anything a crashed or timed-out test left.
+import { mkdirSync, writeFileSync, rmSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const pidRegistry = join(tmpdir(), "pulumi-haproxy-dataplane-pids");
+
+const mine = new Set<number>();
+let exitHookInstalled = false;
+
+export function rememberPid(pid: number, what: string): void {
+  mkdirSync(pidRegistry, { recursive: true });
+  writeFileSync(join(pidRegistry, String(pid)), what);
+  mine.add(pid);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    // Last resort when a test is torn down without reaching bench.stop().
+    process.on("exit", () => {
+      for (const p of mine) {
+        try { process.kill(p, "SIGKILL"); } catch { /* gone */ }
+        forgetPid(p);
+      }
+    });
+  }
+}
+
+export function forgetPid(pid: number): void {
+  mine.delete(pid);
+  rmSync(join(pidRegistry, String(pid)), { force: true });
+}
+
+export function isAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+/** Kills every registered process still alive; returns what it had to kill. */
+export function reapLeftovers(): string[] {
+  let entries: string[] = [];
+  try { entries = readdirSync(pidRegistry); } catch { return []; }
+  const killed: string[] = [];
+  for (const name of entries) {
+    const pid = Number(name);
+    const what = readFileSync(join(pidRegistry, name), "utf8");
+    if (isAlive(pid)) {
+      try { process.kill(pid, "SIGKILL"); } catch { /* raced */ }
+      killed.push(`${pid} ${what}`);
+    }
+    rmSync(join(pidRegistry, name), { force: true });
+  }
+  return killed;
+}
