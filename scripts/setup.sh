@@ -25,9 +25,11 @@ else
 fi
 
 # --- HAProxy ----------------------------------------------------------------
-haproxy_ok() { command -v haproxy >/dev/null && haproxy -v | head -1 | grep -Eq 'version (2\.([6-9]|[1-9][0-9])|[3-9]\.)'; }
+# Read the version into a variable first: a pipe into `head` can SIGPIPE haproxy under pipefail.
+haproxy_version() { local v; v="$(haproxy -v 2>/dev/null)" || return 1; printf '%s\n' "${v%%$'\n'*}"; }
+haproxy_ok() { command -v haproxy >/dev/null && [[ "$(haproxy_version)" =~ version\ (2\.([6-9]|[1-9][0-9])|[3-9]\.) ]]; }
 if haproxy_ok; then
-  log "haproxy: $(haproxy -v | head -1 | cut -d' ' -f1-3)"
+  log "haproxy: $(haproxy_version | cut -d' ' -f1-3)"
 else
   log "haproxy: installing from Debian (apt-get install haproxy)"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -75,4 +77,4 @@ npm pack --silent --pack-destination "$packdir" >/dev/null
 rm -rf node_modules/pulumi-haproxy-dataplane && mkdir -p node_modules/pulumi-haproxy-dataplane
 tar xzf "$packdir"/*.tgz -C node_modules/pulumi-haproxy-dataplane --strip-components=1
 rm -rf "$packdir"
-log "set-up done: $(node --version), $(pulumi version), consul $(consul version | head -1 | cut -d' ' -f2)"
+log "set-up done: $(node --version), $(pulumi version), $(haproxy_version | cut -d' ' -f1-3)"

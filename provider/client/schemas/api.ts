@@ -8,7 +8,8 @@ export const TransactionSchema = z.looseObject({
 });
 
 export const ReloadSchema = z.looseObject({
-  id: z.string(),
+  // The real DPAPI (2.9.25, 3.4.0) omits the id while the reload is in progress.
+  id: z.string().optional(),
   status: z.enum(["failed", "in_progress", "succeeded"]),
   response: z.string().optional(),
   reload_timestamp: z.number().int().optional(),

@@ -1,0 +1,184 @@
+// The life of a Backend: inputs, check, diff, create, read, update, delete.
+import { z } from "zod";
+import { BackendSchema, BALANCE_ALGORITHMS, HTTP_CHECK_METHODS, NAME_PATTERN, isDpapiError, DpapiError, type Backend } from "../client";
+import { clientFor } from "../connection";
+import {
+  STATE_VERSION, ResourceConnectionSchema, checkInputs, compact, diffInputs, withoutProvider,
+  type CheckResult, type DiffResult,
+} from "./common";
+import { ServerOptionsSchema, serverOptionsToWire, serverOptionsFromWire } from "./server-options";
+
+const ms = (what: string) => z.number().int().nonnegative().describe(`${what}, in milliseconds.`);
+
+export const BackendInputsSchema = z.strictObject({
+  name: z.string().regex(NAME_PATTERN, "must be letters, digits and - _ . : only (no spaces)")
+    .describe("Backend name in haproxy.cfg. Defaults to the Pulumi resource name. Changing it replaces the backend."),
+  mode: z.enum(["http", "tcp"]).optional().describe("Proxy mode: http or tcp. Defaults to the defaults section's mode."),
+  balance: z.strictObject({
+    algorithm: z.enum(BALANCE_ALGORITHMS).describe("Load-balancing algorithm."),
+    hdrName: z.string().optional().describe("Header name, for algorithm `hdr`."),
+    urlParam: z.string().optional().describe("Query parameter, for algorithm `url_param`."),
+  }).optional().describe("How requests are spread across servers."),
+  healthCheck: z.strictObject({
+    method: z.enum(HTTP_CHECK_METHODS).default("GET").describe("HTTP method of the check."),
+    uri: z.string().regex(/^[^ ]*$/, "must not contain spaces").default("/").describe("Path the check requests."),
+    version: z.string().optional().describe("HTTP version, e.g. HTTP/1.1."),
+  }).optional().describe("HTTP health check (`option httpchk`). Servers still need `check: true`."),
+  timeouts: z.strictObject({
+    connect: ms("timeout connect").optional(),
+    server: ms("timeout server").optional(),
+    queue: ms("timeout queue").optional(),
+    tunnel: ms("timeout tunnel").optional(),
+    httpRequest: ms("timeout http-request").optional(),
+    httpKeepAlive: ms("timeout http-keep-alive").optional(),
+    check: ms("timeout check").optional(),
+  }).optional().describe("Timeouts, in milliseconds."),
+  cookie: z.strictObject({
+    name: z.string().min(1).describe("Cookie name."),
+    type: z.enum(["rewrite", "insert", "prefix"]).optional(),
+    indirect: z.boolean().optional(),
+    nocache: z.boolean().optional(),
+    httponly: z.boolean().optional(),
+    secure: z.boolean().optional(),
+  }).optional().describe("Cookie-based session persistence."),
+  forwardFor: z.union([z.boolean(), z.strictObject({ header: z.string().optional(), except: z.string().optional(), ifnone: z.boolean().optional() })])
+    .optional().describe("Add X-Forwarded-For (`option forwardfor`); an object sets its options."),
+  defaultServer: ServerOptionsSchema.optional().describe("`default-server` options every server of this backend inherits. Note: DPAPI then adds servers with a reload, never through the runtime API."),
+  extra: BackendSchema.partial().omit({ name: true }).optional()
+    .describe("Any other field of the DPAPI backend model (snake_case, as in the DPAPI spec), validated against it."),
+  adopt: z.boolean().default(false).describe("Take over a backend that already exists instead of failing with 'already exists'."),
+  connection: ResourceConnectionSchema.optional(),
+});
+
+export type BackendInputs = z.input<typeof BackendInputsSchema>;
+type Desired = z.output<typeof BackendInputsSchema>;
+export type BackendState = Desired & { stateVersion: number };
+
+const INPUT_KEYS = ["name", "mode", "balance", "healthCheck", "timeouts", "cookie", "forwardFor", "defaultServer", "extra", "adopt", "connection"] as const;
+/** Wire fields this resource owns; everything else on the backend is left as it is. */
+const OWNED_WIRE_FIELDS = ["mode", "balance", "adv_check", "httpchk_params", "connect_timeout", "server_timeout", "queue_timeout",
+  "tunnel_timeout", "http_request_timeout", "http_keep_alive_timeout", "check_timeout", "cookie", "forwardfor", "default_server"];
+
+const TIMEOUTS = { connect: "connect_timeout", server: "server_timeout", queue: "queue_timeout", tunnel: "tunnel_timeout",
+  httpRequest: "http_request_timeout", httpKeepAlive: "http_keep_alive_timeout", check: "check_timeout" } as const;
+
+export function toWire(d: Desired): Backend {
+  const timeouts = Object.fromEntries(Object.entries(d.timeouts ?? {}).map(([k, v]) => [TIMEOUTS[k as keyof typeof TIMEOUTS], v]));
+  const ff = d.forwardFor === undefined || d.forwardFor === false ? undefined
+    : { enabled: "enabled" as const, ...(d.forwardFor === true ? {} : compact(d.forwardFor)) };
+  return compact({
+    ...(d.extra ?? {}),
+    name: d.name,
+    mode: d.mode,
+    balance: d.balance && compact({ algorithm: d.balance.algorithm, hdr_name: d.balance.hdrName, url_param: d.balance.urlParam }),
+    adv_check: d.healthCheck ? "httpchk" as const : undefined,
+    httpchk_params: d.healthCheck && compact({ method: d.healthCheck.method, uri: d.healthCheck.uri, version: d.healthCheck.version }),
+    ...timeouts,
+    cookie: d.cookie && compact({ ...d.cookie }),
+    forwardfor: ff,
+    default_server: d.defaultServer && serverOptionsToWire(d.defaultServer),
+  });
+}
+
+/** The inputs that describe what is live, shaped like the state they are compared with. */
+function fromWire(b: Backend, like: Desired): Partial<Desired> {
+  const timeouts = compact(Object.fromEntries(Object.entries(TIMEOUTS).map(([k, w]) => [k, (b as Record<string, unknown>)[w] ?? undefined])));
+  const ff = b.forwardfor;
+  const forwardFor = !ff ? (like.forwardFor === false ? false : undefined)
+    : typeof like.forwardFor === "object" ? compact({ header: ff.header, except: ff.except, ifnone: ff.ifnone }) : true;
+  const extra = like.extra
+    ? Object.fromEntries(Object.keys(like.extra).map((k) => [k, (b as Record<string, unknown>)[k]]))
+    : undefined;
+  return compact({
+    name: b.name,
+    mode: b.mode === "log" ? undefined : b.mode,
+    balance: b.balance && compact({ algorithm: b.balance.algorithm, hdrName: b.balance.hdr_name, urlParam: b.balance.url_param }),
+    healthCheck: b.adv_check === "httpchk" ? compact({
+      method: b.httpchk_params?.method ?? "GET", uri: b.httpchk_params?.uri ?? "/", version: b.httpchk_params?.version,
+    }) : undefined,
+    timeouts: Object.keys(timeouts).length ? timeouts : undefined,
+    cookie: b.cookie && compact({ name: b.cookie.name, type: b.cookie.type, indirect: b.cookie.indirect, nocache: b.cookie.nocache,
+      httponly: b.cookie.httponly, secure: b.cookie.secure }),
+    forwardFor,
+    defaultServer: b.default_server ? serverOptionsFromWire(b.default_server, like.defaultServer) : undefined,
+    extra,
+  }) as Partial<Desired>;
+}
+
+function desired(inputs: Record<string, unknown>): Desired {
+  return BackendInputsSchema.parse(withoutProvider(inputs));
+}
+
+function state(d: Desired): BackendState {
+  return { ...d, stateVersion: STATE_VERSION };
+}
+
+/** Keeps what we do not own (e.g. `from`, set by DPAPI or by hand) when replacing the whole backend. */
+function merged(current: Backend | undefined, want: Backend): Backend {
+  const kept = Object.fromEntries(Object.entries(current ?? {}).filter(([k]) => !OWNED_WIRE_FIELDS.includes(k) && !(k in want)));
+  return { ...kept, ...want };
+}
+
+export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<CheckResult<Record<string, unknown>>> {
+  return checkInputs("Backend", BackendInputsSchema, news);
+}
+
+export async function diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<DiffResult> {
+  return diffInputs(INPUT_KEYS, ["name"], olds, withoutProvider(news));
+}
+
+export async function create(inputs: Record<string, unknown>) {
+  const d = desired(inputs);
+  const client = await clientFor(d.connection);
+  const want = toWire(d);
+  if (d.adopt) {
+    const current = await client.getBackend(d.name);
+    if (current) {
+      await client.replaceBackend(merged(current, want));
+      return { id: d.name, outs: state(d) };
+    }
+  }
+  try {
+    await client.createBackend(want);
+  } catch (e) {
+    if (isDpapiError(e, "DPAPI_EXISTS")) {
+      throw new DpapiError({ code: "DPAPI_EXISTS", message: `Backend "${d.name}" already exists in HAProxy`,
+        hint: "set `adopt: true` on this Backend to take it over (its settings become the ones in your program), or choose another name" });
+    }
+    throw e;
+  }
+  return { id: d.name, outs: state(d) };
+}
+
+export async function read(id: string, props: Record<string, unknown>) {
+  const old = BackendInputsSchema.parse({ ...withoutProvider(props), name: props.name ?? id });
+  const client = await clientFor(old.connection);
+  const live = await client.getBackend(id);
+  if (!live) return {};
+  // Everything HAProxy has is read back; only what is not in HAProxy (adopt, connection) comes from state.
+  const observed = state({ adopt: old.adopt, connection: old.connection, ...fromWire(live, old) } as Desired);
+  return { id, props: observed, inputs: observed };
+}
+
+export async function update(id: string, olds: Record<string, unknown>, news: Record<string, unknown>) {
+  const d = desired(news);
+  const client = await clientFor(d.connection);
+  const current = await client.getBackend(id);
+  if (!current) {
+    throw new DpapiError({ code: "DPAPI_NOT_FOUND", message: `Backend "${id}" no longer exists in HAProxy`,
+      hint: "run `pulumi refresh` so Pulumi forgets it, then `pulumi up` recreates it" });
+  }
+  await client.replaceBackend(merged(current, toWire(d)));
+  void olds;
+  return { outs: state(d) };
+}
+
+export async function remove(id: string, props: Record<string, unknown>): Promise<void> {
+  const conn = ResourceConnectionSchema.optional().parse(props.connection);
+  const client = await clientFor(conn);
+  try {
+    await client.deleteBackend(id);
+  } catch (e) {
+    if (!isDpapiError(e, "DPAPI_NOT_FOUND")) throw e;
+  }
+}

@@ -1,0 +1,98 @@
+// What every resource's life shares: the unknown-value sentinel of previews,
+// check failures that name the resource and field, input-by-input diffs.
+import { z } from "zod";
+import { ConnectionSchema } from "../client/options";
+import { isDpapiError } from "../client";
+
+/** Pulumi passes values unknown during preview as this string, at any depth. */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export const STATE_VERSION = 1;
+
+export const ResourceConnectionSchema = ConnectionSchema.pick({
+  url: true, username: true, password: true, caCert: true, insecureSkipVerify: true,
+}).describe("Data Plane API of this resource, when it differs from the stack's haproxy-dataplane:* config.");
+
+export interface CheckFailure { property: string; reason: string }
+export interface CheckResult<T> { inputs?: T; failures?: CheckFailure[] }
+export interface DiffResult { changes?: boolean; replaces?: string[]; deleteBeforeReplace?: boolean }
+
+function containsUnknown(v: unknown): boolean {
+  if (v === UNKNOWN) return true;
+  if (Array.isArray(v)) return v.some(containsUnknown);
+  if (v && typeof v === "object") return Object.values(v).some(containsUnknown);
+  return false;
+}
+
+function unknownPaths(v: unknown, path: (string | number)[] = [], out: string[] = []): string[] {
+  if (v === UNKNOWN) out.push(path.join("."));
+  else if (Array.isArray(v)) v.forEach((x, i) => unknownPaths(x, [...path, i], out));
+  else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) unknownPaths(x, [...path, k], out);
+  return out;
+}
+
+export function withoutProvider<T extends Record<string, unknown>>(inputs: T): Omit<T, "__provider"> {
+  const { __provider: _, ...rest } = inputs;
+  return rest;
+}
+
+/**
+ * Validates inputs; failures name the resource, the field and what is allowed.
+ * Fields that are unknown during preview are not validated.
+ */
+export function checkInputs<S extends z.ZodType>(kind: string, schema: S, news: Record<string, unknown>): CheckResult<Record<string, unknown>> {
+  const inputs = withoutProvider(news);
+  const unknown = unknownPaths(inputs);
+  const result = schema.safeParse(inputs);
+  if (result.success) return { inputs: { ...news, ...(result.data as object) } };
+  const label = typeof inputs.name === "string" && inputs.name !== UNKNOWN ? `${kind} "${inputs.name}"` : kind;
+  const failures = result.error.issues
+    .filter((i) => {
+      const p = i.path.join(".");
+      return !unknown.some((u) => p === u || p.startsWith(u + ".") || u.startsWith(p + ".") && p !== "");
+    })
+    .map((i) => ({
+      property: i.path.join(".") || "(inputs)",
+      reason: `${label}: ${i.path.join(".") || "inputs"}: ${i.message}`,
+    }));
+  return failures.length ? { failures } : { inputs: news };
+}
+
+function same(a: unknown, b: unknown): boolean {
+  if (a === undefined || a === null) return b === undefined || b === null;
+  return JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === "object") {
+    return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sortKeys(x)]));
+  }
+  return v;
+}
+
+/** Input keys whose value differs between old state and new inputs; `__provider` never counts. */
+export function changedInputs(keys: readonly string[], olds: Record<string, unknown>, news: Record<string, unknown>): string[] {
+  return keys.filter((k) => containsUnknown(news[k]) || !same(olds[k], news[k]));
+}
+
+export function diffInputs(keys: readonly string[], replaceKeys: readonly string[], olds: Record<string, unknown>, news: Record<string, unknown>): DiffResult {
+  const changed = changedInputs(keys, olds, news);
+  const replaces = changed.filter((k) => replaceKeys.includes(k));
+  return { changes: changed.length > 0, replaces, deleteBeforeReplace: replaces.length > 0 };
+}
+
+/** Keeps only the given keys of an object, dropping undefined values. */
+export function pick<T extends Record<string, unknown>>(o: T, keys: readonly string[]): Partial<T> {
+  return Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]])) as Partial<T>;
+}
+
+/** An object that vanished outside Pulumi reads as gone. */
+export async function unlessNotFound<T>(p: Promise<T>): Promise<T | undefined> {
+  try { return await p; } catch (e) { if (isDpapiError(e, "DPAPI_NOT_FOUND")) return undefined; throw e; }
+}
+
+/** Drops keys with undefined values (DPAPI treats absent and null differently). */
+export function compact<T extends Record<string, unknown>>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,69 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { BackendInputs } from "../provider/resources/backend";
+import { dynamicProvider } from "./provider";
+import type { Connection, Inputs } from "./inputs";
+
+type B = BackendInputs;
+
+/** Inputs of a {@link Backend}. Field types come from the provider's zod schema. */
+export interface BackendArgs {
+  /** Backend name in haproxy.cfg (letters, digits, `-_.:`). Defaults to the resource name. Changing it replaces the backend. */
+  name?: pulumi.Input<string>;
+  /** Proxy mode, `http` or `tcp`. */
+  mode?: pulumi.Input<NonNullable<B["mode"]>>;
+  /** Load balancing, e.g. `{ algorithm: "roundrobin" }`. */
+  balance?: pulumi.Input<Inputs<NonNullable<B["balance"]>>>;
+  /** HTTP health check (`option httpchk`): method (default GET), uri (default /), version. Servers need `check: true`. */
+  healthCheck?: pulumi.Input<Inputs<NonNullable<B["healthCheck"]>>>;
+  /** Timeouts in milliseconds: connect, server, queue, tunnel, httpRequest, httpKeepAlive, check. */
+  timeouts?: pulumi.Input<Inputs<NonNullable<B["timeouts"]>>>;
+  /** Cookie persistence: name, type (insert, rewrite, prefix), indirect, nocache, httponly, secure. */
+  cookie?: pulumi.Input<Inputs<NonNullable<B["cookie"]>>>;
+  /** `option forwardfor`: true, or { header, except, ifnone }. */
+  forwardFor?: pulumi.Input<NonNullable<B["forwardFor"]>>;
+  /** `default-server` options for every server of this backend (weight, check, inter, rise, fall, ssl, ...). */
+  defaultServer?: pulumi.Input<Inputs<NonNullable<B["defaultServer"]>>>;
+  /** Any other field of the DPAPI backend model, snake_case as in the DPAPI spec; validated against it. */
+  extra?: pulumi.Input<NonNullable<B["extra"]>>;
+  /** Take over an existing backend of this name instead of failing with "already exists". */
+  adopt?: pulumi.Input<boolean>;
+  /** This backend's Data Plane API, when not the stack's `haproxy-dataplane:*` config. Stored as a secret. */
+  connection?: pulumi.Input<Inputs<Connection>>;
+}
+
+/**
+ * An HAProxy backend, managed through the Data Plane API.
+ *
+ * ## Example usage
+ * ```ts
+ * import * as haproxy from "pulumi-haproxy-dataplane";
+ *
+ * const api = new haproxy.Backend("api", {
+ *   mode: "http",
+ *   balance: { algorithm: "roundrobin" },
+ *   healthCheck: { method: "GET", uri: "/healthz" },
+ * });
+ * new haproxy.Server("api-1", { backend: api.name, address: "10.0.0.11", port: 8080, weight: 100, check: true });
+ * ```
+ */
+export class Backend extends pulumi.dynamic.Resource {
+  static readonly __pulumiType = "pulumi-nodejs:dynamic/haproxy:Backend";
+  static override isInstance(obj: unknown): obj is Backend {
+    return (obj as { __pulumiType?: string } | undefined)?.__pulumiType === Backend.__pulumiType;
+  }
+
+  /** Backend name in haproxy.cfg. */
+  declare public readonly name: pulumi.Output<string>;
+  /** Proxy mode. */
+  declare public readonly mode: pulumi.Output<B["mode"]>;
+  declare public readonly balance: pulumi.Output<B["balance"]>;
+  declare public readonly healthCheck: pulumi.Output<B["healthCheck"]>;
+  declare public readonly timeouts: pulumi.Output<B["timeouts"]>;
+
+  constructor(name: string, args: BackendArgs = {}, opts?: pulumi.CustomResourceOptions) {
+    super(dynamicProvider("backend"), name,
+      { ...args, name: args.name ?? name, connection: args.connection && pulumi.secret(args.connection) },
+      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
+      "haproxy", "Backend");
+  }
+}

@@ -1,0 +1,3 @@
+export { Backend, type BackendArgs } from "./backend";
+export { Server, type ServerArgs } from "./server";
+export type { Connection } from "./inputs";

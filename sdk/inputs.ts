@@ -1,0 +1,17 @@
+import type * as pulumi from "@pulumi/pulumi";
+
+/** Every field of T as a pulumi.Input. */
+export type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+
+export interface Connection {
+  /** Base URL of the Data Plane API, e.g. http://127.0.0.1:5555. */
+  url: string;
+  /** HTTP basic-auth user. */
+  username: string;
+  /** HTTP basic-auth password; stored only as a secret. */
+  password: string;
+  /** PEM of a CA that signs the API's certificate. */
+  caCert?: string;
+  /** Skip TLS verification (explicit opt-in). */
+  insecureSkipVerify?: boolean;
+}

@@ -1,0 +1,20 @@
+// The object Pulumi serializes into state as `__provider`. It holds no client,
+// no credential and no code of ours: each method loads the installed package
+// by name inside the provider process, so state written by one release is
+// handled by whatever release is installed when it is read or deleted.
+import type * as pulumi from "@pulumi/pulumi";
+
+export type ResourceKind = "backend" | "server" | "map-file" | "certificate" | "consul-discovery";
+
+export function dynamicProvider(kind: ResourceKind): pulumi.dynamic.ResourceProvider {
+  const resourceModule = `pulumi-haproxy-dataplane/provider/resources/${kind}`;
+  return {
+    async configure(req) { require("pulumi-haproxy-dataplane/provider/connection").configure(req.config); },
+    async check(olds, news) { return require(resourceModule).check(olds, news); },
+    async diff(id, olds, news) { return require(resourceModule).diff(id, olds, news); },
+    async create(inputs) { return require(resourceModule).create(inputs); },
+    async read(id, props) { return require(resourceModule).read(id, props); },
+    async update(id, olds, news) { return require(resourceModule).update(id, olds, news); },
+    async delete(id, props) { return require(resourceModule).remove(id, props); },
+  };
+}

@@ -1,0 +1,81 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { ServerInputs } from "../provider/resources/server";
+import { dynamicProvider } from "./provider";
+import type { Connection, Inputs } from "./inputs";
+
+type S = ServerInputs;
+
+/** Inputs of a {@link Server}. */
+export interface ServerArgs {
+  /** Name of the backend the server belongs to, e.g. `api.name`. Changing it replaces the server. */
+  backend: pulumi.Input<string>;
+  /** Server name. Defaults to the resource name. Changing it replaces the server. */
+  name?: pulumi.Input<string>;
+  /** IP address or host name. Changed without a reload. */
+  address: pulumi.Input<string>;
+  /** TCP port, 1-65535. Changed without a reload. */
+  port?: pulumi.Input<number>;
+  /** Share of traffic, 0-256. Changed without a reload. */
+  weight?: pulumi.Input<number>;
+  /** Health-check this server (the backend's healthCheck says how). */
+  check?: pulumi.Input<boolean>;
+  /** Milliseconds between health checks. */
+  inter?: pulumi.Input<number>;
+  /** Successful checks before the server is up. */
+  rise?: pulumi.Input<number>;
+  /** Failed checks before the server is down. */
+  fall?: pulumi.Input<number>;
+  /** Only used when every non-backup server is down. */
+  backup?: pulumi.Input<boolean>;
+  /** In maintenance the server takes no traffic. Default false. Changed without a reload. */
+  maintenance?: pulumi.Input<boolean>;
+  /** Draining: no new sessions, existing ones finish (weight 0 in HAProxy). Changed without a reload. */
+  drain?: pulumi.Input<boolean>;
+  /** Connect to the server over TLS. */
+  ssl?: pulumi.Input<boolean>;
+  /** Verify the server certificate: `none` or `required`. */
+  verify?: pulumi.Input<NonNullable<S["verify"]>>;
+  /** SNI expression sent to the server, e.g. `str(api.internal)`. */
+  sni?: pulumi.Input<string>;
+  /** CA file used to verify the server certificate. */
+  caFile?: pulumi.Input<string>;
+  /** Maximum concurrent connections. */
+  maxconn?: pulumi.Input<number>;
+  /** Any other field of the DPAPI server model, snake_case; validated against it. */
+  extra?: pulumi.Input<NonNullable<S["extra"]>>;
+  /** Take over an existing server of this name instead of failing with "already exists". */
+  adopt?: pulumi.Input<boolean>;
+  /** This server's Data Plane API, when not the stack's `haproxy-dataplane:*` config. Stored as a secret. */
+  connection?: pulumi.Input<Inputs<Connection>>;
+}
+
+/**
+ * A server of an HAProxy backend.
+ *
+ * ## Example usage
+ * ```ts
+ * const api = new haproxy.Backend("api", { balance: { algorithm: "roundrobin" } });
+ * new haproxy.Server("api-1", { backend: api.name, address: "10.0.0.11", port: 8080, weight: 100, check: true });
+ * ```
+ */
+export class Server extends pulumi.dynamic.Resource {
+  static readonly __pulumiType = "pulumi-nodejs:dynamic/haproxy:Server";
+  static override isInstance(obj: unknown): obj is Server {
+    return (obj as { __pulumiType?: string } | undefined)?.__pulumiType === Server.__pulumiType;
+  }
+
+  declare public readonly backend: pulumi.Output<string>;
+  declare public readonly name: pulumi.Output<string>;
+  declare public readonly address: pulumi.Output<string>;
+  declare public readonly port: pulumi.Output<number | undefined>;
+  declare public readonly weight: pulumi.Output<number | undefined>;
+  declare public readonly maintenance: pulumi.Output<boolean>;
+  declare public readonly drain: pulumi.Output<boolean>;
+
+  constructor(name: string, args: ServerArgs, opts?: pulumi.CustomResourceOptions) {
+    super(dynamicProvider("server"), name,
+      { ...args, name: args.name ?? name, connection: args.connection && pulumi.secret(args.connection) },
+      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
+      "haproxy", "Server");
+  }
+}

@@ -1,0 +1,28 @@
+// A Pulumi program in a folder whose resources come from stack config, so one
+// program serves every integration scenario. `{"$ref": "api.name"}` reads an
+// output of a resource declared earlier.
+const pulumi = require("@pulumi/pulumi");
+const haproxy = require("pulumi-haproxy-dataplane");
+
+const config = new pulumi.Config();
+const declared = config.requireObject("resources");
+const made = {};
+
+function resolve(v) {
+  if (Array.isArray(v)) return v.map(resolve);
+  if (v && typeof v === "object") {
+    if (typeof v.$ref === "string") {
+      const [res, prop] = v.$ref.split(".");
+      return made[res][prop];
+    }
+    if (typeof v.$secret !== "undefined") return pulumi.secret(resolve(v.$secret));
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolve(x)]));
+  }
+  return v;
+}
+
+for (const r of declared) {
+  made[r.name] = new haproxy[r.type](r.name, resolve(r.args ?? {}), resolve(r.opts ?? {}));
+}
+
+module.exports = Object.fromEntries(Object.entries(made).map(([k, r]) => [k, r.id]));

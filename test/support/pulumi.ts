@@ -1,0 +1,64 @@
+// Runs real Pulumi programs in folders through the Automation API, with the
+// CLI and plugins the set-up built, fully offline: a file backend, a
+// PULUMI_HOME and a passphrase per stack.
+import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, cpSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { LocalWorkspace, type Stack, type ConfigMap } from "@pulumi/pulumi/automation";
+import { pulumiBinary } from "../bench/tools";
+import type { Bench } from "../bench/bench";
+
+const repoRoot = resolve(__dirname, "..", "..");
+
+export function pulumiEnv(home: string): Record<string, string> {
+  const pulumi = pulumiBinary();
+  if (!pulumi) throw new Error("no pulumi CLI; run scripts/setup.sh");
+  return {
+    PATH: [dirname(pulumi), dirname(process.execPath), process.env.PATH].join(":"),
+    PULUMI_HOME: join(home, ".pulumi"),
+    PULUMI_BACKEND_URL: `file://${join(home, "state")}`,
+    PULUMI_CONFIG_PASSPHRASE: "bench-passphrase",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    PULUMI_SKIP_CONFIRMATIONS: "true",
+  };
+}
+
+export interface Declared { type: "Backend" | "Server" | "MapFile" | "Certificate" | "ConsulDiscovery"; name: string; args?: unknown; opts?: unknown }
+
+export interface ProgramStack {
+  stack: Stack;
+  dir: string;
+  env: Record<string, string>;
+  /** Replaces the declared resources (the next up/preview uses them). */
+  declare(resources: Declared[]): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+/** A stack of test/programs/<program> in its own folder, pointed at the bench's Data Plane API. */
+export async function programStack(bench: Bench, opts: { program?: string; stackName?: string; config?: ConfigMap } = {}): Promise<ProgramStack> {
+  const dir = mkdtempSync(join(tmpdir(), "pulumi-program-"));
+  cpSync(join(repoRoot, "test", "programs", opts.program ?? "declared"), dir, { recursive: true });
+  // The packed package and its dependencies, as a user's node_modules has them.
+  symlinkSync(join(repoRoot, "node_modules"), join(dir, "node_modules"));
+  writeFileSync(join(dir, "Pulumi.yaml"), "name: bench-program\nruntime: nodejs\nmain: index.js\n");
+  const env = pulumiEnv(dir);
+  mkdirSync(join(dir, "state"));
+  Object.assign(process.env, { PATH: env.PATH });
+  const stack = await LocalWorkspace.createOrSelectStack({ stackName: opts.stackName ?? "test", workDir: dir }, { envVars: env });
+  const dp = bench.dataplane!;
+  await stack.setAllConfig({
+    "haproxy-dataplane:url": { value: dp.url },
+    "haproxy-dataplane:username": { value: dp.username },
+    "haproxy-dataplane:password": { value: dp.password, secret: true },
+    "bench-program:resources": { value: "[]" },
+    ...opts.config,
+  });
+  return {
+    stack, dir, env,
+    declare: (resources) => stack.setConfig("bench-program:resources", { value: JSON.stringify(resources) }),
+    async dispose() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
