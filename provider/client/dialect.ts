@@ -24,6 +24,7 @@ export interface Dialect {
   servers(backend: string): Target;
   server(backend: string, name: string): Target;
   runtimeServer(backend: string, name: string): Target;
+  runtimeServers(backend: string): Target;
   mapEntries(map: string): Target;
   mapEntry(map: string, key: string): Target;
   /** Unwraps the body of a GET of configuration or discovery objects. */
@@ -44,6 +45,7 @@ const v3: Dialect = {
   servers: (b) => ({ path: `/v3${CONF}/backends/${seg(b)}/servers` }),
   server: (b, n) => ({ path: `/v3${CONF}/backends/${seg(b)}/servers/${seg(n)}` }),
   runtimeServer: (b, n) => ({ path: `/v3${RUNTIME}/backends/${seg(b)}/servers/${seg(n)}` }),
+  runtimeServers: (b) => ({ path: `/v3${RUNTIME}/backends/${seg(b)}/servers` }),
   mapEntries: (m) => ({ path: `/v3${RUNTIME}/maps/${seg(m)}/entries` }),
   mapEntry: (m, k) => ({ path: `/v3${RUNTIME}/maps/${seg(m)}/entries/${seg(k)}` }),
   unwrap: (body) => body,
@@ -62,6 +64,7 @@ const v2: Dialect = {
   servers: (b) => ({ path: `/v2${CONF}/servers`, query: { backend: b } }),
   server: (b, n) => ({ path: `/v2${CONF}/servers/${seg(n)}`, query: { backend: b } }),
   runtimeServer: (b, n) => ({ path: `/v2${RUNTIME}/servers/${seg(n)}`, query: { backend: b } }),
+  runtimeServers: (b) => ({ path: `/v2${RUNTIME}/servers`, query: { backend: b } }),
   mapEntries: (m) => ({ path: `/v2${RUNTIME}/maps_entries`, query: { map: m } }),
   mapEntry: (m, k) => ({ path: `/v2${RUNTIME}/maps_entries/${seg(k)}`, query: { map: m } }),
   unwrap: unwrapData,

@@ -16,6 +16,8 @@ export type DpapiErrorCode =
   | "DPAPI_REFERENCED"      // 409 when deleting a file haproxy.cfg still uses
   | "DPAPI_RELOAD_FAILED"   // the reload after a change failed
   | "DPAPI_BAD_RESPONSE"    // a response did not match its schema
+  | "DPAPI_CONSUL"          // the Consul a discovery points at refused us or could not be reached
+  | "DPAPI_DISCOVERY_TIMEOUT" // HAProxy did not catch up with the Consul catalog in time
   | "DPAPI_HTTP";           // any other status
 
 export interface DpapiErrorDetails {

@@ -18,6 +18,8 @@ export interface HttpRequest {
   path: string;
   query?: Query;
   body?: Body;
+  /** Accept header; default application/json (v2 then answers raw-file GETs with `{}`). */
+  accept?: string;
 }
 
 export interface HttpResponse {
@@ -97,7 +99,7 @@ export function createHttp(conn: Connection): Http {
   async function exchange(req: HttpRequest): Promise<HttpResponse> {
     const path = prefix + buildPath(req.path, req.query);
     const { payload, contentType } = encodeBody(req.body);
-    const headers: Record<string, string> = { authorization, accept: "application/json" };
+    const headers: Record<string, string> = { authorization, accept: req.accept ?? "application/json" };
     if (contentType) headers["content-type"] = contentType;
     stats.requests++;
     try {

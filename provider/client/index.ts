@@ -52,11 +52,15 @@ export interface DataplaneClient {
   replaceServer(backend: string, server: Server, previous?: Server): Promise<WriteResult>;
   deleteServer(backend: string, name: string): Promise<WriteResult>;
   getRuntimeServer(backend: string, name: string): Promise<RuntimeServer | undefined>;
+  /** The servers HAProxy runs for a backend (runtime API); undefined when HAProxy has no such backend. */
+  listRuntimeServers(backend: string): Promise<RuntimeServer[] | undefined>;
 
   listMapFiles(): Promise<MapFile[]>;
   getMapFileContents(name: string): Promise<string | undefined>;
   uploadMapFile(name: string, contents: string): Promise<MapFile>;
-  replaceMapFile(name: string, contents: string): Promise<WriteResult>;
+  /** Replaces the stored file. Without `reload: true` HAProxy is not reloaded (a loaded map keeps its in-memory entries). */
+  replaceMapFile(name: string, contents: string, opts?: { reload?: boolean }): Promise<WriteResult>;
+  /** Deletes the stored file; DPAPI_REFERENCED while a non-comment line of haproxy.cfg names its path (checked here on v2). */
   deleteMapFile(name: string): Promise<void>;
   /** Is the map loaded by HAProxy (referenced in haproxy.cfg and reloaded)? */
   isMapLoaded(name: string): Promise<boolean>;
@@ -64,6 +68,18 @@ export interface DataplaneClient {
   addMapEntry(map: string, key: string, value: string): Promise<void>;
   setMapEntry(map: string, key: string, value: string): Promise<void>;
   deleteMapEntry(map: string, key: string): Promise<void>;
+  /**
+   * Changes a loaded map in HAProxy's memory only (no force_sync, no reload), in one queue slot: deletes and
+   * sets run a few at a time, adds run one by one in the given order (HAProxy appends them). Every key must
+   * pass {@link mapKeyAddressable}. The caller writes the file (replaceMapFile) so the change survives a reload.
+   */
+  applyMapEdits(map: string, edits: MapEdit[]): Promise<void>;
+  /**
+   * Replaces every in-memory entry of a loaded map at once, in the given order, with no reload. DPAPI does this
+   * atomically (prepare/add/commit map, HAProxy >= 2.4) only for payloads beyond its socket buffer, so smaller
+   * payloads are not sent ("too-small"). The result is read back; DPAPI_UNSUPPORTED if HAProxy did not replace.
+   */
+  replaceRuntimeMap(map: string, entries: Array<{ key: string; value: string }>): Promise<"replaced" | "too-small">;
 
   listCertificates(): Promise<SslCertificate[]>;
   getCertificate(name: string): Promise<SslCertificate | undefined>;
@@ -74,7 +90,9 @@ export interface DataplaneClient {
   listConsuls(): Promise<Consul[]>;
   getConsul(id: string): Promise<Consul | undefined>;
   createConsul(consul: Consul): Promise<Consul>;
+  /** Rejects with DPAPI_NOT_FOUND for an unknown id. */
   replaceConsul(id: string, consul: Consul): Promise<Consul>;
+  /** Rejects with DPAPI_NOT_FOUND for an unknown id. */
   deleteConsul(id: string): Promise<void>;
 }
 
@@ -92,6 +110,40 @@ async function detectGeneration(http: Http): Promise<Generation> {
   throw new DpapiError({ code: "DPAPI_UNSUPPORTED", method: "GET", path: "/v3/info",
     message: `${http.baseUrl} answers neither /v3/info nor /v2/info`,
     hint: "point haproxy-dataplane:url at a Data Plane API 2.x or 3.x (base URL, without /v2 or /v3)" });
+}
+
+/**
+ * DPAPI answers 500 "instance not found" (PUT: "cannot update resource: instance
+ * not found") for an unknown discovery id, where its spec says 404.
+ */
+function consulNotFound(e: unknown, id: string): unknown {
+  if (isDpapiError(e) && e.code !== "DPAPI_NOT_FOUND" && (e.status === 404 || /instance not found/i.test(e.dpapiMessage ?? ""))) {
+    return new DpapiError({ code: "DPAPI_NOT_FOUND", method: e.method, path: e.path, status: e.status, dpapiCode: e.dpapiCode,
+      dpapiMessage: e.dpapiMessage, message: `no service discovery ${id} in the Data Plane API` });
+  }
+  return e;
+}
+
+/** A map edit applied through HAProxy's runtime API. */
+export type MapEdit = { op: "add" | "set"; key: string; value: string } | { op: "delete"; key: string };
+
+/**
+ * Whether DPAPI can address this map key in a URL path (GET/PUT/DELETE of one entry). Both generations reject
+ * keys with any of \r \n < > * ; $ # & { } " (their path pattern), and v3 decodes a path twice, so `%` is unsafe.
+ */
+export function mapKeyAddressable(key: string): boolean {
+  return !/[\r\n<>*;$#&{}"%]/.test(key);
+}
+
+/** Payloads up to this size are appended by DPAPI's map payload endpoint, not replaced (its socket buffer is 8 KiB). */
+const ATOMIC_MAP_PAYLOAD_MIN_BYTES = 16 * 1024;
+
+/** Non-comment lines of haproxy.cfg that name `path`, as "line N: text". */
+function referencesTo(cfg: string, path: string): string[] {
+  return cfg.split("\n").flatMap((line, i) => {
+    const t = line.trim();
+    return t && !t.startsWith("#") && t.includes(path) ? [`line ${i + 1}: ${t}`] : [];
+  });
 }
 
 const notFoundAsUndefined = <T>(p: Promise<T>): Promise<T | undefined> =>
@@ -134,13 +186,28 @@ function build(http: Http, generation: Generation, reloadTimeoutMs: number): Dat
       const t = d.servers(b);
       return parseValue(z.array(ServerSchema), (await getJson(t.path, t.query as Record<string, string>)) ?? [], "server list");
     },
-    createServer: (b, s) => queue.write({ method: "POST", target: d.servers(b), body: s }),
+    createServer: async (b, s) => {
+      const viaRuntime = d.capabilities.runtimeServerAdd && s.maintenance !== "enabled";
+      // HAProxy 2.6 never load-balances to a server added at runtime with `add server … enabled`
+      // (it shows UP, yet takes no request); one added in maintenance and then enabled does.
+      // So a lone create, which DPAPI v3 may apply at runtime, adds it in maintenance, then enables it.
+      const result = await queue.write({ method: "POST", target: d.servers(b), body: s,
+        aloneBody: viaRuntime ? { ...s, maintenance: "enabled" } : undefined });
+      if (result.alone && viaRuntime) {
+        await queue.write({ method: "PUT", target: d.server(b, s.name), body: s, solo: true });
+      }
+      return result;
+    },
     replaceServer: (b, s, previous) => {
       const changed = previous ? changedKeys(previous, s) : ["*"];
       const runtimeOnly = changed.every((k) => RUNTIME_SERVER_FIELDS.has(k));
       return queue.write({ method: "PUT", target: d.server(b, s.name), body: s, solo: runtimeOnly });
     },
     deleteServer: (b, n) => queue.write({ method: "DELETE", target: d.server(b, n) }),
+    listRuntimeServers: (b) => notFoundAsUndefined((async () => {
+      const t = d.runtimeServers(b);
+      return parseValue(z.array(RuntimeServerSchema), (await getJson(t.path, t.query as Record<string, string>)) ?? [], "runtime server list");
+    })()),
     getRuntimeServer: (b, n) => notFoundAsUndefined((async () => {
       const t = d.runtimeServer(b, n);
       const res = await http.request({ method: "GET", path: t.path, query: t.query });
@@ -148,14 +215,25 @@ function build(http: Http, generation: Generation, reloadTimeoutMs: number): Dat
     })()),
 
     listMapFiles: async () => parseValue(z.array(MapFileSchema), (await getJson(common.storageMaps(g))) ?? [], "map file list"),
-    getMapFileContents: (name) => notFoundAsUndefined(http.request({ method: "GET", path: common.storageMap(g, name) }).then((r) => r.text)),
+    getMapFileContents: (name) => notFoundAsUndefined(http.request({ method: "GET", path: common.storageMap(g, name), accept: "application/octet-stream" }).then((r) => r.text)),
     uploadMapFile: (name, contents) => queue.exclusive(async () => {
       const res = await http.request({ method: "POST", path: common.storageMaps(g), body: { file: { field: "file_upload", filename: name, content: contents } } });
       return parseAs(MapFileSchema, res.text, "map file");
     }),
-    replaceMapFile: (name, contents) => queue.exclusive(async () =>
-      queue.confirm(await http.request({ method: "PUT", path: common.storageMap(g, name), query: { skip_reload: true }, body: { text: contents } }))),
+    replaceMapFile: (name, contents, opts) => queue.exclusive(async () =>
+      queue.confirm(await http.request({ method: "PUT", path: common.storageMap(g, name), query: opts?.reload ? {} : { skip_reload: true }, body: { text: contents } }))),
     deleteMapFile: (name) => queue.exclusive(async () => {
+      if (!d.capabilities.mapDeleteChecksReferences) {
+        // Some v2 releases delete a map haproxy.cfg still uses (the next reload then fails): check first.
+        const file = (await client.listMapFiles()).find((m) => m.storage_name === name)?.file;
+        const refs = file ? referencesTo(await client.rawConfiguration(), file) : [];
+        if (refs.length > 0) {
+          throw new DpapiError({ code: "DPAPI_REFERENCED", method: "DELETE", path: common.storageMap(g, name), status: 409,
+            dpapiMessage: `${file} is referenced in haproxy.cfg at ${refs.join("; ")}`,
+            message: `still in use: ${file} is referenced in haproxy.cfg at ${refs.join("; ")}`,
+            hint: "remove the reference from haproxy.cfg (or the resource that adds it) first" });
+        }
+      }
       await http.request({ method: "DELETE", path: common.storageMap(g, name) });
     }),
     isMapLoaded: async (name) => {
@@ -178,6 +256,38 @@ function build(http: Http, generation: Generation, reloadTimeoutMs: number): Dat
       const t = d.mapEntry(map, key);
       await http.request({ method: "DELETE", path: t.path, query: { ...t.query, force_sync: true } });
     }),
+    applyMapEdits: (map, edits) => queue.exclusive(async () => {
+      const bad = edits.find((e) => e.op !== "add" && !mapKeyAddressable(e.key));
+      if (bad) throw new DpapiError({ code: "DPAPI_UNSUPPORTED", message: `map key ${JSON.stringify(bad.key)} cannot be addressed through the Data Plane API` });
+      const one = async (e: MapEdit) => {
+        if (e.op === "add") {
+          const t = d.mapEntries(map);
+          await http.request({ method: "POST", path: t.path, query: t.query, body: { json: { key: e.key, value: e.value } } });
+        } else {
+          const t = d.mapEntry(map, e.key);
+          await http.request({ method: e.op === "set" ? "PUT" : "DELETE", path: t.path, query: t.query, body: e.op === "set" ? { json: { value: e.value } } : undefined });
+        }
+      };
+      const unordered = edits.filter((e) => e.op !== "add");
+      let next = 0;
+      await Promise.all(Array.from({ length: Math.min(8, unordered.length) }, async () => {
+        while (next < unordered.length) await one(unordered[next++]);
+      }));
+      for (const e of edits) if (e.op === "add") await one(e);
+    }),
+    replaceRuntimeMap: (map, entries) => queue.exclusive(async () => {
+      const bytes = entries.reduce((n, e) => n + Buffer.byteLength(e.key) + Buffer.byteLength(e.value) + 2, 0);
+      if (bytes <= ATOMIC_MAP_PAYLOAD_MIN_BYTES) return "too-small" as const;
+      await http.request({ method: "PUT", path: common.runtimeMap(g, map), body: { json: entries.map(({ key, value }) => ({ key, value })) } });
+      const live = await client.listMapEntries(map);
+      const same = live.length === entries.length && live.every((e, i) => e.key === entries[i].key && e.value === entries[i].value);
+      if (!same) {
+        throw new DpapiError({ code: "DPAPI_UNSUPPORTED", method: "PUT", path: common.runtimeMap(g, map),
+          message: `HAProxy did not replace the entries of map ${map} at once (it has ${live.length}, expected ${entries.length})`,
+          hint: "atomic map replacement needs HAProxy >= 2.4; the map file must be replaced and HAProxy reloaded" });
+      }
+      return "replaced" as const;
+    }),
 
     listCertificates: async () => parseValue(z.array(SslCertificateSchema), (await getJson(common.storageCerts(g))) ?? [], "certificate list"),
     getCertificate: (name) => notFoundAsUndefined(getJson(common.storageCert(g, name)).then((c) => parseValue(SslCertificateSchema, c, "certificate"))),
@@ -192,16 +302,18 @@ function build(http: Http, generation: Generation, reloadTimeoutMs: number): Dat
       queue.confirm(await http.request({ method: "DELETE", path: common.storageCert(g, name) }))),
 
     listConsuls: async () => parseValue(z.array(ConsulSchema), (await getJson(common.consuls(g))) ?? [], "consul list"),
-    getConsul: (id) => getJson(common.consul(g, id)).then(
-      (c) => parseValue(ConsulSchema, c, "consul"),
-      // DPAPI answers 500 "instance not found" for an unknown id (spec says 404).
-      (e) => { if (isDpapiError(e) && (e.status === 404 || /not found/i.test(e.dpapiMessage ?? ""))) return undefined; throw e; }),
+    getConsul: (id) => notFoundAsUndefined(getJson(common.consul(g, id)).then(
+      (c) => parseValue(ConsulSchema, c, "consul"), (e) => { throw consulNotFound(e, id); })),
     createConsul: (c) => queue.exclusive(async () =>
       parseValue(ConsulSchema, d.unwrap(parseJson((await http.request({ method: "POST", path: common.consuls(g), body: { json: c } })).text)), "consul")),
     // PUT reads the id from the body, not the path.
-    replaceConsul: (id, c) => queue.exclusive(async () =>
-      parseValue(ConsulSchema, d.unwrap(parseJson((await http.request({ method: "PUT", path: common.consul(g, id), body: { json: { ...c, id } } })).text)), "consul")),
-    deleteConsul: (id) => queue.exclusive(async () => { await http.request({ method: "DELETE", path: common.consul(g, id) }); }),
+    replaceConsul: (id, c) => queue.exclusive(async () => {
+      const res = await http.request({ method: "PUT", path: common.consul(g, id), body: { json: { ...c, id } } }).catch((e) => { throw consulNotFound(e, id); });
+      return parseValue(ConsulSchema, d.unwrap(parseJson(res.text)), "consul");
+    }),
+    deleteConsul: (id) => queue.exclusive(async () => {
+      await http.request({ method: "DELETE", path: common.consul(g, id) }).catch((e) => { throw consulNotFound(e, id); });
+    }),
   };
   return client;
 }

@@ -16,6 +16,8 @@ export interface ConfigWrite {
   /** Send alone with `version`, never inside a transaction: DPAPI then applies
    *  runtime-capable changes (server weight, address, maintenance) without a reload. */
   solo?: boolean;
+  /** Body to send instead of `body` when the write goes alone (outside a transaction). */
+  aloneBody?: unknown;
 }
 
 export interface WriteResult {
@@ -23,6 +25,8 @@ export interface WriteResult {
   body: string;
   /** The reload this write caused, confirmed succeeded; undefined when HAProxy was changed through its runtime API. */
   reloadId?: string;
+  /** Sent alone with `version` (so `aloneBody` was used), not inside a shared transaction. */
+  alone: boolean;
 }
 
 interface Pending {
@@ -116,7 +120,7 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
       stats.reloads++;
       await waitForReload(reloadId);
     }
-    return { status: res.status, body: res.text, reloadId: reloadId || undefined };
+    return { status: res.status, body: res.text, reloadId: reloadId || undefined, alone: false };
   }
 
   /** One write with `version`, retried with a fresh version on a version conflict. */
@@ -124,11 +128,12 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
     for (let attempt = 0; ; attempt++) {
       const version = await currentVersion();
       try {
+        const body = w.aloneBody ?? w.body;
         const res = await http.request({
           method: w.method, path: w.target.path, query: { ...w.target.query, version },
-          body: w.body === undefined ? undefined : { json: w.body },
+          body: body === undefined ? undefined : { json: body },
         });
-        return await confirm(res);
+        return { ...(await confirm(res)), alone: true };
       } catch (e) {
         if (isDpapiError(e, "DPAPI_VERSION_CONFLICT") && attempt < maxVersionRetries) {
           stats.versionRetries++;

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { BackendSchema, BALANCE_ALGORITHMS, HTTP_CHECK_METHODS, NAME_PATTERN, isDpapiError, DpapiError, type Backend } from "../client";
 import { clientFor } from "../connection";
 import {
-  STATE_VERSION, ResourceConnectionSchema, checkInputs, compact, diffInputs, withoutProvider,
+  ResourceConnectionSchema, toState, checkInputs, compact, diffInputs, inputsOfState, withoutProvider,
   type CheckResult, type DiffResult,
 } from "./common";
 import { ServerOptionsSchema, serverOptionsToWire, serverOptionsFromWire } from "./server-options";
@@ -109,9 +109,7 @@ function desired(inputs: Record<string, unknown>): Desired {
   return BackendInputsSchema.parse(withoutProvider(inputs));
 }
 
-function state(d: Desired): BackendState {
-  return { ...d, stateVersion: STATE_VERSION };
-}
+const state = (d: Desired): BackendState => toState(d);
 
 /** Keeps what we do not own (e.g. `from`, set by DPAPI or by hand) when replacing the whole backend. */
 function merged(current: Backend | undefined, want: Backend): Backend {
@@ -151,7 +149,7 @@ export async function create(inputs: Record<string, unknown>) {
 }
 
 export async function read(id: string, props: Record<string, unknown>) {
-  const old = BackendInputsSchema.parse({ ...withoutProvider(props), name: props.name ?? id });
+  const old = BackendInputsSchema.parse({ ...inputsOfState(props), name: props.name ?? id });
   const client = await clientFor(old.connection);
   const live = await client.getBackend(id);
   if (!live) return {};

@@ -9,6 +9,14 @@ export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 export const STATE_VERSION = 1;
 
+/**
+ * What a resource stores as outputs: its inputs plus stateVersion, without
+ * undefined anywhere (Pulumi's protobuf Struct rejects undefined values).
+ */
+export function toState<T extends object>(inputs: T): T & { stateVersion: number } {
+  return JSON.parse(JSON.stringify({ ...inputs, stateVersion: STATE_VERSION }));
+}
+
 export const ResourceConnectionSchema = ConnectionSchema.pick({
   url: true, username: true, password: true, caCert: true, insecureSkipVerify: true,
 }).describe("Data Plane API of this resource, when it differs from the stack's haproxy-dataplane:* config.");
@@ -34,6 +42,15 @@ function unknownPaths(v: unknown, path: (string | number)[] = [], out: string[] 
 export function withoutProvider<T extends Record<string, unknown>>(inputs: T): Omit<T, "__provider"> {
   const { __provider: _, ...rest } = inputs;
   return rest;
+}
+
+/**
+ * The inputs recorded in a state written by any release of this provider.
+ * Migrations of older state shapes go here, keyed on stateVersion.
+ */
+export function inputsOfState(props: Record<string, unknown>): Record<string, unknown> {
+  const { __provider: _p, stateVersion: _v, ...inputs } = props;
+  return inputs;
 }
 
 /**

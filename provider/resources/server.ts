@@ -5,7 +5,7 @@ import { z } from "zod";
 import { ServerSchema, isDpapiError, DpapiError, type Server } from "../client";
 import { clientFor } from "../connection";
 import {
-  STATE_VERSION, ResourceConnectionSchema, checkInputs, compact, diffInputs, withoutProvider,
+  ResourceConnectionSchema, toState, checkInputs, compact, diffInputs, inputsOfState, withoutProvider,
   type CheckResult, type DiffResult,
 } from "./common";
 import { ServerOptionsSchema, serverOptionsFromWire, serverOptionsToWire } from "./server-options";
@@ -71,7 +71,7 @@ function desired(inputs: Record<string, unknown>): Desired {
   return ServerInputsSchema.parse(withoutProvider(inputs));
 }
 
-const state = (d: Desired): ServerState => ({ ...d, stateVersion: STATE_VERSION });
+const state = (d: Desired): ServerState => toState(d);
 
 function merged(current: Server, want: Server): Server {
   const kept = Object.fromEntries(Object.entries(current).filter(([k]) => !OWNED_WIRE_FIELDS.includes(k) && !(k in want)));
@@ -112,7 +112,7 @@ export async function create(inputs: Record<string, unknown>) {
 
 export async function read(id: string, props: Record<string, unknown>) {
   const { backend, name } = splitId(id);
-  const old = ServerInputsSchema.parse({ ...withoutProvider(props), backend: props.backend ?? backend, name: props.name ?? name });
+  const old = ServerInputsSchema.parse({ ...inputsOfState(props), backend: props.backend ?? backend, name: props.name ?? name });
   const client = await clientFor(old.connection);
   const live = await client.getServer(backend, name);
   if (!live) return {};

@@ -15,10 +15,15 @@ export interface BenchOptions {
   dataplane?: Generation | false;
   /** Start `consul agent -dev` too. */
   consul?: boolean;
+  /** With consul: turn Consul ACLs on (default policy deny) with this management token (also the agent token). */
+  consulAclToken?: string;
   /** Extra lines for the bench frontend (e.g. a use_backend on a map). */
   frontendLines?: string[];
   /** Extra top-level sections appended to haproxy.cfg. */
   extraConfig?: string;
+  /** Files written before HAProxy starts, by path relative to the bench folder (e.g. "maps/hosts.map"),
+   *  for a haproxy.cfg that references them. In these and in frontendLines/extraConfig, `{dir}` is the bench folder. */
+  files?: Record<string, string>;
 }
 
 export interface Bench {
@@ -40,7 +45,15 @@ export interface Bench {
     pid: number;
     logPath: string;
   };
-  consul?: { url: string; address: string; port: number; pid: number };
+  consul?: {
+    url: string; address: string; port: number;
+    /** PID of the running agent; changes after start(). */
+    pid: number;
+    /** Stops the agent (by PID). Its in-memory catalog is lost. */
+    stop(): Promise<void>;
+    /** Starts a fresh agent on the same ports (after stop()). */
+    start(): Promise<void>;
+  };
   /** Runs a command on HAProxy's runtime API (stats socket). */
   runtime(command: string): Promise<string>;
   stop(): Promise<void>;
@@ -140,6 +153,32 @@ log_targets:
 `;
 }
 
+/**
+ * The reload command DPAPI runs. Like `systemctl reload` of a Type=notify unit,
+ * it returns once the reload is done: the master re-executed and the workers
+ * that served before have left. A bare `kill -USR2` returns at once, so DPAPI
+ * would report "succeeded" while the old worker still takes requests.
+ */
+function reloadScript(pidFile: string): string {
+  return `#!/bin/sh
+master="$(cat ${pidFile})"
+children() { for s in /proc/[0-9]*/stat; do awk -v m="$master" '$4 == m { print $1 }' "$s" 2>/dev/null; done; }
+old="$(children)"
+kill -USR2 "$master" || exit 1
+i=0
+while [ $i -lt 200 ]; do
+  sleep 0.05; i=$((i + 1))
+  kill -0 "$master" 2>/dev/null || exit 1
+  now="$(children)"
+  [ -n "$now" ] || continue
+  left=0
+  for p in $old; do echo "$now" | grep -qx "$p" && left=1; done
+  [ $left -eq 0 ] && exit 0
+done
+exit 0
+`;
+}
+
 function spawnTracked(bin: string, args: string[], dir: string, logName: string): ChildProcess {
   const out = openSync(join(dir, logName), "a");
   const child = spawn(bin, args, { cwd: dir, stdio: ["ignore", out, out], detached: false });
@@ -186,8 +225,12 @@ export async function startBench(opts: BenchOptions = {}): Promise<Bench> {
   const frontendPort = await freePort();
   const configPath = join(dir, "haproxy.cfg");
   const pidFile = join(dir, "haproxy.pid");
-  writeFileSync(configPath, haproxyConfig(dir, frontendPort, user, password, opts));
-  writeFileSync(join(dir, "reload.sh"), `#!/bin/sh\nkill -USR2 "$(cat ${pidFile})"\n`);
+  const inDir = (text: string) => text.split("{dir}").join(dir);
+  for (const [rel, content] of Object.entries(opts.files ?? {})) writeFileSync(join(dir, rel), inDir(content));
+  writeFileSync(configPath, haproxyConfig(dir, frontendPort, user, password, {
+    ...opts, frontendLines: opts.frontendLines?.map(inDir), extraConfig: opts.extraConfig && inDir(opts.extraConfig),
+  }));
+  writeFileSync(join(dir, "reload.sh"), reloadScript(pidFile));
   writeFileSync(join(dir, "status.sh"), `#!/bin/sh\nkill -0 "$(cat ${pidFile})"\n`);
   chmodSync(join(dir, "reload.sh"), 0o755);
   chmodSync(join(dir, "status.sh"), 0o755);
@@ -222,19 +265,31 @@ export async function startBench(opts: BenchOptions = {}): Promise<Bench> {
       const consulBin = consulBinary();
       if (!consulBin) throw new Error("bench: no consul binary; run scripts/setup.sh");
       const [http, serfLan, serfWan, server] = [await freePort(), await freePort(), await freePort(), await freePort()];
-      const child = spawnTracked(consulBin, [
-        "agent", "-dev", "-bind", "127.0.0.1", "-client", "127.0.0.1", "-advertise", "127.0.0.1",
-        "-http-port", String(http), "-dns-port", "-1", "-grpc-port", "-1",
-        "-serf-lan-port", String(serfLan), "-serf-wan-port", String(serfWan), "-server-port", String(server),
-        "-node", "bench", "-log-level", "warn",
-      ], dir, "consul.log");
-      children.push(child);
       const url = `http://127.0.0.1:${http}`;
-      await waitFor("consul", 30_000, async () => {
-        const res = await fetch(`${url}/v1/status/leader`);
-        return res.ok && (await res.text()).length > 4;
-      }, join(dir, "consul.log"));
-      bench.consul = { url, address: "127.0.0.1", port: http, pid: child.pid! };
+      const launch = async (): Promise<number> => {
+        const child = spawnTracked(consulBin, [
+          "agent", "-dev", "-bind", "127.0.0.1", "-client", "127.0.0.1", "-advertise", "127.0.0.1",
+          "-http-port", String(http), "-dns-port", "-1", "-grpc-port", "-1",
+          "-serf-lan-port", String(serfLan), "-serf-wan-port", String(serfWan), "-server-port", String(server),
+          "-node", "bench", "-log-level", "warn", "-hcl", "disable_update_check = true",
+          ...(opts.consulAclToken ? ["-hcl", `acl { enabled = true default_policy = "deny" ` +
+            `tokens { initial_management = "${opts.consulAclToken}" agent = "${opts.consulAclToken}" } }`] : []),
+        ], dir, "consul.log");
+        children.push(child);
+        await waitFor("consul", 30_000, async () => {
+          const res = await fetch(`${url}/v1/status/leader`);
+          if (!res.ok || (await res.text()).length <= 4) return false;
+          // With ACLs, the management token works only once the ACL system has bootstrapped.
+          return !opts.consulAclToken || (await fetch(`${url}/v1/catalog/services`, { headers: { "x-consul-token": opts.consulAclToken } })).ok;
+        }, join(dir, "consul.log"));
+        return child.pid!;
+      };
+      const consul: NonNullable<Bench["consul"]> = {
+        url, address: "127.0.0.1", port: http, pid: await launch(),
+        async stop() { await stopPid(consul.pid); },
+        async start() { consul.pid = await launch(); },
+      };
+      bench.consul = consul;
     }
 
     if (opts.dataplane) {

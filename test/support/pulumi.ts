@@ -1,7 +1,7 @@
 // Runs real Pulumi programs in folders through the Automation API, with the
 // CLI and plugins the set-up built, fully offline: a file backend, a
 // PULUMI_HOME and a passphrase per stack.
-import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, cpSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, cpSync, rmSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { LocalWorkspace, type Stack, type ConfigMap } from "@pulumi/pulumi/automation";
@@ -30,6 +30,8 @@ export interface ProgramStack {
   stack: Stack;
   dir: string;
   env: Record<string, string>;
+  /** The stack's checkpoint exactly as stored by the backend (secrets stay encrypted), i.e. what `pulumi stack export` gives. */
+  storedState(): string;
   /** Replaces the declared resources (the next up/preview uses them). */
   declare(resources: Declared[]): Promise<void>;
   dispose(): Promise<void>;
@@ -56,9 +58,24 @@ export async function programStack(bench: Bench, opts: { program?: string; stack
   });
   return {
     stack, dir, env,
+    storedState: () => readStoredState(join(dir, "state"), opts.stackName ?? "test"),
     declare: (resources) => stack.setConfig("bench-program:resources", { value: JSON.stringify(resources) }),
     async dispose() {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function readStoredState(stateDir: string, stackName: string): string {
+  const found: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory() && e.name !== "backups" && e.name !== "history") walk(p);
+      else if (e.name === `${stackName}.json`) found.push(p);
+    }
+  };
+  walk(join(stateDir, ".pulumi", "stacks"));
+  if (found.length !== 1) throw new Error(`expected one checkpoint for stack ${stackName}, found ${found.length}`);
+  return readFileSync(found[0], "utf8");
 }
