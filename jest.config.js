@@ -3,6 +3,7 @@
 module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/provider", "<rootDir>/sdk", "<rootDir>/test"],
+  modulePathIgnorePatterns: ["<rootDir>/node_modules/pulumi-haproxy-dataplane", "<rootDir>/bin"],
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.test.json" }] },
   testTimeout: 180000,

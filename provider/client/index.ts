@@ -21,6 +21,8 @@ export * from "./schemas";
 export type { Generation } from "./dialect";
 export type { WriteResult } from "./writes";
 export { ConnectionSchema, type Connection, type ConnectionInput } from "./options";
+export { createHttp, type Http, type HttpRequest, type HttpResponse } from "./http";
+export { detectGeneration };
 
 /** Server fields DPAPI applies through HAProxy's runtime API on a lone PUT (DP handlers/runtime.go). */
 const RUNTIME_SERVER_FIELDS = new Set(["weight", "address", "port", "maintenance", "agent-check", "agent-addr", "agent-send", "health_check_port"]);
@@ -149,7 +151,11 @@ function referencesTo(cfg: string, path: string): string[] {
 const notFoundAsUndefined = <T>(p: Promise<T>): Promise<T | undefined> =>
   p.catch((e) => { if (isDpapiError(e, "DPAPI_NOT_FOUND")) return undefined; throw e; });
 
-function build(http: Http, generation: Generation, reloadTimeoutMs: number): DataplaneClient {
+/**
+ * A client over a given transport and generation, with its own write queue.
+ * connect() is the way in; tests use this to wrap the transport and time a race.
+ */
+export function buildClient(http: Http, generation: Generation, reloadTimeoutMs = 60_000): DataplaneClient {
   const d = dialects[generation];
   const g = generation;
   const queue: WriteQueue = createWriteQueue(http, { generation, reloadTimeoutMs });
@@ -339,7 +345,7 @@ export function connect(input: ConnectionInput): Promise<DataplaneClient> {
   let client = clients.get(identity);
   if (!client) {
     const http = createHttp(conn);
-    client = detectGeneration(http).then((g) => build(http, g, conn.reloadTimeoutMs));
+    client = detectGeneration(http).then((g) => buildClient(http, g, conn.reloadTimeoutMs));
     client.catch(() => clients.delete(identity));
     clients.set(identity, client);
   }

@@ -56,6 +56,8 @@ export interface Bench {
   };
   /** Runs a command on HAProxy's runtime API (stats socket). */
   runtime(command: string): Promise<string>;
+  /** Makes the next reload DPAPI runs fail, printing `output` as HAProxy would. */
+  failNextReload(output: string): void;
   stop(): Promise<void>;
 }
 
@@ -161,6 +163,8 @@ log_targets:
  */
 function reloadScript(pidFile: string): string {
   return `#!/bin/sh
+# Tests make the next reload fail the way a rejected HAProxy reload does.
+if [ -f "${pidFile}.fail-next-reload" ]; then cat "${pidFile}.fail-next-reload" >&2; rm -f "${pidFile}.fail-next-reload"; exit 1; fi
 master="$(cat ${pidFile})"
 children() { for s in /proc/[0-9]*/stat; do awk -v m="$master" '$4 == m { print $1 }' "$s" 2>/dev/null; done; }
 old="$(children)"
@@ -247,6 +251,7 @@ export async function startBench(opts: BenchOptions = {}): Promise<Bench> {
       mapsDir: join(dir, "maps"), sslDir: join(dir, "ssl"),
     },
     runtime: (cmd) => runtimeCommand(statsSocket, cmd),
+    failNextReload: (output) => writeFileSync(`${pidFile}.fail-next-reload`, output),
     async stop() {
       for (const c of children.reverse()) await stopPid(c.pid);
       await stopPid(haproxyPid);
