@@ -9,5 +9,6 @@ module.exports = {
   testTimeout: 180000,
   maxWorkers: 2,
   reporters: ["default", "<rootDir>/test/support/skip-reporter.js"],
+  globalSetup: "<rootDir>/test/support/global-setup.ts",
   globalTeardown: "<rootDir>/test/support/global-teardown.ts",
 };

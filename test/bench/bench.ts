@@ -253,6 +253,14 @@ export async function startBench(opts: BenchOptions = {}): Promise<Bench> {
     runtime: (cmd) => runtimeCommand(statsSocket, cmd),
     failNextReload: (output) => writeFileSync(`${pidFile}.fail-next-reload`, output),
     async stop() {
+      // A program that died before we stopped it is a finding: show why.
+      for (const c of children) {
+        if (c.exitCode !== null || c.signalCode !== null) {
+          const out = join(dir, String(c.spawnargs[0]).includes("consul") ? "consul.log" : "dataplaneapi.out");
+          const tail = existsSync(out) ? readFileSync(out, "utf8").slice(-4000) : "(no output)";
+          process.stderr.write(`bench: ${c.spawnargs[0]} exited early (${c.exitCode ?? c.signalCode}):\n${tail}\n`);
+        }
+      }
       for (const c of children.reverse()) await stopPid(c.pid);
       await stopPid(haproxyPid);
       if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
@@ -274,7 +282,7 @@ export async function startBench(opts: BenchOptions = {}): Promise<Bench> {
       const launch = async (): Promise<number> => {
         const child = spawnTracked(consulBin, [
           "agent", "-dev", "-bind", "127.0.0.1", "-client", "127.0.0.1", "-advertise", "127.0.0.1",
-          "-http-port", String(http), "-dns-port", "-1", "-grpc-port", "-1",
+          "-http-port", String(http), "-dns-port", "-1", "-grpc-port", "-1", "-grpc-tls-port", "-1",
           "-serf-lan-port", String(serfLan), "-serf-wan-port", String(serfWan), "-server-port", String(server),
           "-node", "bench", "-log-level", "warn", "-hcl", "disable_update_check = true",
           ...(opts.consulAclToken ? ["-hcl", `acl { enabled = true default_policy = "deny" ` +

@@ -7,11 +7,18 @@ import { join } from "node:path";
 export const pidRegistry = join(tmpdir(), "pulumi-haproxy-dataplane-pids");
 
 const mine = new Set<number>();
+
+/**
+ * The test run a PID belongs to: jest's main process, which the global setup
+ * names in BENCH_RUN_OWNER for its workers. Concurrent runs on one machine
+ * share the registry, so a run's teardown must reap only its own processes.
+ */
+const runOwner = (): number => Number(process.env.BENCH_RUN_OWNER) || process.pid;
 let exitHookInstalled = false;
 
 export function rememberPid(pid: number, what: string): void {
   mkdirSync(pidRegistry, { recursive: true });
-  writeFileSync(join(pidRegistry, String(pid)), what);
+  writeFileSync(join(pidRegistry, String(pid)), `${what}\nowner ${runOwner()}`);
   mine.add(pid);
   if (!exitHookInstalled) {
     exitHookInstalled = true;
@@ -34,14 +41,19 @@ export function isAlive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch { return false; }
 }
 
-/** Kills every registered process still alive; returns what it had to kill. */
+/**
+ * Kills every registered process of this run (or of a run that no longer exists) still alive; returns what it
+ * had to kill. Processes of another run still in progress are left alone.
+ */
 export function reapLeftovers(): string[] {
   let entries: string[] = [];
   try { entries = readdirSync(pidRegistry); } catch { return []; }
   const killed: string[] = [];
   for (const name of entries) {
     const pid = Number(name);
-    const what = readFileSync(join(pidRegistry, name), "utf8");
+    const [what, ownerLine] = readFileSync(join(pidRegistry, name), "utf8").split("\nowner ");
+    const owner = Number(ownerLine);
+    if (owner && owner !== runOwner() && isAlive(owner)) continue;
     if (isAlive(pid)) {
       try { process.kill(pid, "SIGKILL"); } catch { /* raced */ }
       killed.push(`${pid} ${what}`);
