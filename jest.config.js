@@ -1,5 +1,5 @@
-/** Integration tests start real programs; they run serially in-band-per-file
- *  workers so two benches never fight over the two cores. */
+/** Two workers: each test file starts its own benches (real programs on free
+ *  ports), and the machine has two cores. */
 module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/provider", "<rootDir>/sdk", "<rootDir>/test"],

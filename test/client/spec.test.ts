@@ -1,12 +1,23 @@
 // Every field our schemas send or read exists in the DPAPI specifications
 // (v2.9, v3.0, v3.4) with a compatible type, and our enums are within theirs.
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { load } from "js-yaml";
 import type { z } from "zod";
 import * as S from "../../provider/client/schemas";
 
-const referenceDir = resolve(__dirname, "..", "..", "..", "shared", "reference");
+/** The reference folder sits beside the checkout; a clone (CI) finds it beside the repository it was cloned from. */
+function findReferenceDir(): string {
+  const repo = resolve(__dirname, "..", "..");
+  const candidates = [process.env.DPAPI_REFERENCE_DIR, resolve(repo, "..", "shared", "reference")];
+  try {
+    const origin = execFileSync("git", ["-C", repo, "config", "--get", "remote.origin.url"], { encoding: "utf8" }).trim();
+    if (origin.startsWith("/")) candidates.push(resolve(origin, "..", "shared", "reference"));
+  } catch { /* not a clone */ }
+  return candidates.find((c): c is string => !!c && existsSync(c)) ?? resolve(repo, "..", "shared", "reference");
+}
+const referenceDir = findReferenceDir();
 const specs = {
   "v2.9": "dpapi-v2.9-spec.yaml",
   "v3.0": "dpapi-v3.0-spec.yaml",

@@ -33,7 +33,7 @@ export interface ProgramStack {
   /** The stack's checkpoint exactly as stored by the backend (secrets stay encrypted), i.e. what `pulumi stack export` gives. */
   storedState(): string;
   /** Replaces the declared resources (the next up/preview uses them). */
-  declare(resources: Declared[]): Promise<void>;
+  declare(resources: Declared[], opts?: { secret?: boolean }): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -59,7 +59,8 @@ export async function programStack(bench: Bench, opts: { program?: string; stack
   return {
     stack, dir, env,
     storedState: () => readStoredState(join(dir, "state"), opts.stackName ?? "test"),
-    declare: (resources) => stack.setConfig("bench-program:resources", { value: JSON.stringify(resources) }),
+    // Programs that carry credentials in their declarations store them as a secret, as a user's config would.
+    declare: (resources, o) => stack.setConfig("bench-program:resources", { value: JSON.stringify(resources), secret: o?.secret }),
     async dispose() {
       rmSync(dir, { recursive: true, force: true });
     },
