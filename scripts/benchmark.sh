@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Runs a benchmark script from test/benchmarks/ against fresh benches and prints its figures.
-#   bash scripts/benchmark.sh queue
+#   bash scripts/benchmark.sh queue | map-10k [v2|v3] | consul-latency
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 source scripts/setup.sh
-npx tsc -p test/tsconfig.bench.json >&2
-exec node ".bench/dist/test/benchmarks/${1:?usage: benchmark.sh <name>}.js" "${@:2}"
+exec node test/support/run-ts.js "test/benchmarks/${1:?usage: benchmark.sh <queue|map-10k|...>}.ts" "${@:2}"

@@ -30,11 +30,9 @@ fi
 if [ -f "$STATE" ] && kill -0 "$(field s.pid)" 2>/dev/null; then
   log "local environment already running (pid $(field s.pid))"
 else
-  log "compiling the bench launcher"
-  npx tsc -p test/tsconfig.bench.json >&2
   rm -f "$STATE"
   log "starting HAProxy, the Data Plane API, Consul and two demo HTTP servers on 127.0.0.1"
-  nohup node .bench/dist/test/bench/cli.js "$STATE" > .bench/local.log 2>&1 &
+  nohup node test/support/run-ts.js test/bench/cli.ts "$STATE" > .bench/local.log 2>&1 &
   for _ in $(seq 300); do [ -f "$STATE" ] && break; kill -0 $! 2>/dev/null || break; sleep 0.1; done
   [ -f "$STATE" ] || { cat .bench/local.log >&2; log "the local environment did not start"; exit 1; }
 fi

@@ -1,6 +1,8 @@
 // A Pulumi program in a folder whose resources come from stack config, so one
 // program serves every integration scenario. `{"$ref": "api.name"}` reads an
-// output of a resource declared earlier.
+// output of a resource declared earlier; `{"$secretConfig": "key"}` a secret
+// config value (a secret given inline with `{"$secret": x}` is in plain text in
+// the `resources` config value itself).
 const pulumi = require("@pulumi/pulumi");
 const haproxy = require("pulumi-haproxy-dataplane");
 
@@ -16,6 +18,8 @@ function resolve(v) {
       return made[res][prop];
     }
     if (typeof v.$secret !== "undefined") return pulumi.secret(resolve(v.$secret));
+    // A secret stack config value of this program, e.g. {"$secretConfig": "consulToken"}.
+    if (typeof v.$secretConfig === "string") return config.requireSecret(v.$secretConfig);
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolve(x)]));
   }
   return v;

@@ -1,0 +1,65 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { MapEntry } from "../provider/resources/map-file";
+import { dynamicProvider } from "./provider";
+import type { Connection, Inputs } from "./inputs";
+
+export type { MapEntry } from "../provider/resources/map-file";
+
+/** Inputs of a {@link MapFile}. */
+export interface MapFileArgs {
+  /** File name in DPAPI map storage, e.g. `hosts.map` (letters, digits, `-`, `_`, ending in `.map`). Defaults to the resource name plus `.map`. Changing it replaces the map. */
+  name?: pulumi.Input<string>;
+  /**
+   * Key → value. As an object, order does not matter and the file lists keys sorted (fine for `map`, `map_str`,
+   * `map_ip`, `map_beg`). As an array of `{ key, value }`, the array order is the file order, for first-match
+   * lookups (`map_reg`, `map_sub`, `map_end`, `map_dom`, ...). Keys and values contain no whitespace.
+   */
+  entries?: pulumi.Input<Record<string, pulumi.Input<string>> | pulumi.Input<Inputs<MapEntry>>[]>;
+  /** Raw file contents (one `key value` per line, `#` comments allowed) instead of `entries`; kept verbatim. */
+  contents?: pulumi.Input<string>;
+  /** Take over an existing map file of this name instead of failing with "already exists". */
+  adopt?: pulumi.Input<boolean>;
+  /** This map's Data Plane API, when not the stack's `haproxy-dataplane:*` config. Stored as a secret. */
+  connection?: pulumi.Input<Inputs<Connection>>;
+}
+
+/**
+ * A map file in the Data Plane API's map storage: a routing table, feature flags, rate-limit tiers.
+ * While HAProxy has it loaded (haproxy.cfg references `path` and HAProxy reloaded since), entry changes
+ * go through HAProxy's runtime API with no reload, and the file is rewritten too so they survive the next one.
+ * Otherwise the stored file is replaced.
+ *
+ * ## Example usage
+ * ```ts
+ * import * as haproxy from "pulumi-haproxy-dataplane";
+ *
+ * const hosts = new haproxy.MapFile("hosts", {
+ *   name: "hosts.map",
+ *   entries: { "api.example.com": "api", "www.example.com": "web" },
+ * });
+ * // haproxy.cfg: use_backend %[req.hdr(host),lower,map(<hosts.path>,be_default)]
+ * export const hostsPath = hosts.path;
+ * ```
+ */
+export class MapFile extends pulumi.dynamic.Resource {
+  static readonly __pulumiType = "pulumi-nodejs:dynamic/haproxy:MapFile";
+  static override isInstance(obj: unknown): obj is MapFile {
+    return (obj as { __pulumiType?: string } | undefined)?.__pulumiType === MapFile.__pulumiType;
+  }
+
+  /** File name in DPAPI map storage. */
+  declare public readonly name: pulumi.Output<string>;
+  /** The entries, as declared. */
+  declare public readonly entries: pulumi.Output<Record<string, string> | MapEntry[] | undefined>;
+  /** The raw contents, when declared that way. */
+  declare public readonly contents: pulumi.Output<string | undefined>;
+  /** Absolute path of the file: reference it in haproxy.cfg as `map(<path>)`. */
+  declare public readonly path: pulumi.Output<string>;
+
+  constructor(name: string, args: MapFileArgs = {}, opts?: pulumi.CustomResourceOptions) {
+    super(dynamicProvider("map-file"), name,
+      { ...args, name: args.name ?? (name.endsWith(".map") ? name : `${name}.map`), connection: args.connection && pulumi.secret(args.connection), path: undefined },
+      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
+      "haproxy", "MapFile");
+  }
+}

@@ -1,0 +1,164 @@
+// Helpers for the MapFile and Certificate suites: change haproxy.cfg behind
+// Pulumi's back (as a Frontend resource or an operator would), send requests
+// with a Host header, look at the certificate a TLS listener presents, make
+// test certificates with the openssl CLI, and read Pulumi state.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
+import { connect } from "node:tls";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Bench } from "../bench/bench";
+import { configVersion, rawGet } from "./dpapi";
+import type { ProgramStack } from "./pulumi";
+
+function auth(bench: Bench) {
+  const dp = bench.dataplane!;
+  return { authorization: "Basic " + Buffer.from(`${dp.username}:${dp.password}`).toString("base64") };
+}
+
+/** Waits until DPAPI reports the reload succeeded; throws with HAProxy's output if it failed. */
+export async function waitForReload(bench: Bench, id: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const r = (await rawGet(bench, `/services/haproxy/reloads/${id}`)) as { status?: string; response?: string };
+    if (r.status === "succeeded") return;
+    if (r.status === "failed") throw new Error(`reload ${id} failed: ${r.response}`);
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  throw new Error(`reload ${id} did not finish`);
+}
+
+/** Rewrites haproxy.cfg through DPAPI's raw configuration endpoint and waits for the reload. */
+export async function editConfig(bench: Bench, edit: (cfg: string) => string): Promise<void> {
+  const dp = bench.dataplane!;
+  const body = await rawGet(bench, "/services/haproxy/configuration/raw");
+  const cfg = typeof body === "string" ? body : String((body as { data: string }).data);
+  const version = await configVersion(bench);
+  const res = await fetch(`${dp.url}/${dp.generation}/services/haproxy/configuration/raw?version=${version}`, {
+    method: "POST", headers: { ...auth(bench), "content-type": "text/plain" }, body: edit(cfg),
+  });
+  if (res.status >= 300) throw new Error(`raw configuration POST → ${res.status}: ${await res.text()}`);
+  const reload = res.headers.get("reload-id");
+  if (reload) await waitForReload(bench, reload);
+}
+
+/** Inserts `line` into the bench frontend fe_main, before its default_backend. */
+export const addToMainFrontend = (line: string) => (cfg: string) =>
+  cfg.replace(/(frontend fe_main\b[\s\S]*?\n)(\s*default_backend be_default)/, `$1  ${line}\n$2`);
+
+/** Removes every line containing `text`. */
+export const removeLines = (text: string) => (cfg: string) =>
+  cfg.split("\n").filter((l) => !l.includes(text)).join("\n");
+
+/** Replaces a file in DPAPI storage outside Pulumi (text/plain PUT), waiting for any reload. */
+export async function putStorageFile(bench: Bench, kind: "maps" | "ssl_certificates", name: string, text: string): Promise<void> {
+  const dp = bench.dataplane!;
+  const query = kind === "maps" ? "?skip_reload=true" : "";
+  const res = await fetch(`${dp.url}/${dp.generation}/services/haproxy/storage/${kind}/${name}${query}`, {
+    method: "PUT", headers: { ...auth(bench), "content-type": "text/plain" }, body: text,
+  });
+  if (res.status >= 300) throw new Error(`storage PUT → ${res.status}: ${await res.text()}`);
+  const reload = res.headers.get("reload-id");
+  if (reload) await waitForReload(bench, reload);
+}
+
+/** Polls until HAProxy has the map loaded (listed by the runtime API). */
+export async function waitForMapLoaded(bench: Bench, name: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const m = (await rawGet(bench, `/services/haproxy/runtime/maps/${name}`)) as { id?: string; file?: string } | null;
+    if (m && typeof m === "object" && m.file) return;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  throw new Error(`map ${name} never loaded`);
+}
+
+/** GET / through the bench frontend with a Host header: the body (upstream name) or `HTTP <status>`. */
+export function getWithHost(bench: Bench, host: string, path = "/"): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port: bench.haproxy.frontendPort, path, headers: { host, connection: "close" } }, (res) => {
+      let body = "";
+      res.on("data", (d) => (body += d));
+      res.on("end", () => resolve(res.statusCode === 200 ? body : `HTTP ${res.statusCode}`));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** The SHA-256 fingerprint of the certificate a TLS listener presents. */
+export function presentedFingerprint(port: number, servername = "site.test"): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: "127.0.0.1", port, servername, rejectUnauthorized: false }, () => {
+      const fp = socket.getPeerCertificate().fingerprint256;
+      socket.end();
+      resolve(fp);
+    });
+    socket.on("error", reject);
+  });
+}
+
+export interface TestCert { cert: string; key: string }
+
+/** Self-signed certificates made by the openssl CLI in a temporary folder. */
+export class CertFactory {
+  readonly dir = mkdtempSync(join(tmpdir(), "test-certs-"));
+  private n = 0;
+
+  private run(args: string[]): void {
+    execFileSync("openssl", args, { cwd: this.dir, stdio: "pipe" });
+  }
+
+  /** A fresh key and a certificate valid for `days` from now. */
+  selfSigned(cn: string, days = 30): TestCert {
+    const id = `c${this.n++}`;
+    this.run(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${id}.key`,
+      "-out", `${id}.crt`, "-days", String(days), "-subj", `/CN=${cn}`, "-addext", `subjectAltName=DNS:${cn}`]);
+    return { cert: readFileSync(join(this.dir, `${id}.crt`), "utf8"), key: readFileSync(join(this.dir, `${id}.key`), "utf8") };
+  }
+
+  /** A certificate whose validity ended in 2020 (openssl ca accepts explicit dates). */
+  expired(cn: string): TestCert {
+    const id = `e${this.n++}`;
+    const ca = join(this.dir, id);
+    execFileSync("mkdir", ["-p", ca]);
+    writeFileSync(join(ca, "index.txt"), "");
+    writeFileSync(join(ca, "serial"), "01\n");
+    writeFileSync(join(ca, "ca.cnf"), `[ca]\ndefault_ca = d\n[d]\ndatabase = ${ca}/index.txt\nserial = ${ca}/serial\nnew_certs_dir = ${ca}\ndefault_md = sha256\npolicy = p\n[p]\ncommonName = supplied\n`);
+    this.run(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${id}.key`, "-out", `${id}.csr`, "-subj", `/CN=${cn}`]);
+    this.run(["ca", "-batch", "-config", join(ca, "ca.cnf"), "-selfsign", "-keyfile", `${id}.key`, "-in", `${id}.csr`, "-out", `${id}.crt`,
+      "-startdate", "20200101000000Z", "-enddate", "20200102000000Z", "-notext"]);
+    return { cert: readFileSync(join(this.dir, `${id}.crt`), "utf8"), key: readFileSync(join(this.dir, `${id}.key`), "utf8") };
+  }
+}
+
+/** The body lines of a PEM (base64 only): what must never appear in plaintext. */
+export function pemBodyLines(pem: string): string[] {
+  return pem.split("\n").filter((l) => l && !l.startsWith("-----"));
+}
+
+/**
+ * `pulumi stack export` as a user runs it: secrets stay encrypted (the Automation API's exportStack
+ * passes --show-secrets, so it cannot prove anything about plaintext).
+ */
+export function exportStackAsStored(ps: ProgramStack): string {
+  return execFileSync("pulumi", ["stack", "export", "--stack", "test"], { cwd: ps.dir, env: { ...process.env, ...ps.env }, encoding: "utf8" });
+}
+
+/** Declares the program's resources through a secret config value, so key material given as input stays encrypted. */
+export async function declareSecretly(ps: ProgramStack, resources: unknown[]): Promise<void> {
+  await ps.stack.setConfig("bench-program:resources", { value: JSON.stringify(resources), secret: true });
+}
+
+/** Outputs of a resource in the stack's state (`pulumi stack export`). */
+export async function stateOutputs(ps: ProgramStack, type: string, name: string): Promise<Record<string, unknown> | undefined> {
+  const dep = await ps.stack.exportStack();
+  const res = (dep.deployment.resources ?? []).find((r: { type: string; urn: string }) =>
+    r.type === `pulumi-nodejs:dynamic/haproxy:${type}` && r.urn.endsWith(`::${name}`));
+  return res?.outputs;
+}
+
+/** Write requests (POST, PUT, DELETE) in the DPAPI access log. */
+export function writeRequests(lines: string[]): string[] {
+  return lines.filter((l) => /"(POST|PUT|DELETE) \//.test(l));
+}
