@@ -13,4 +13,7 @@ require.extensions[".ts"] = (module, filename) => {
   module._compile(outputText, filename);
 };
 
-require(path.resolve(process.argv[2]));
+// The script sees the usual argv: [node, script, ...its arguments].
+const script = path.resolve(process.argv[2]);
+process.argv.splice(1, 2, script);
+require(script);
