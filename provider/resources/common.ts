@@ -2,7 +2,6 @@
 // check failures that name the resource and field, input-by-input diffs.
 import { z } from "zod";
 import { ConnectionSchema } from "../client/options";
-import { isDpapiError } from "../client";
 
 /** Pulumi passes values unknown during preview as this string, at any depth. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -99,15 +98,7 @@ export function diffInputs(keys: readonly string[], replaceKeys: readonly string
   return { changes: changed.length > 0, replaces, deleteBeforeReplace: replaces.length > 0 };
 }
 
-/** Keeps only the given keys of an object, dropping undefined values. */
-export function pick<T extends Record<string, unknown>>(o: T, keys: readonly string[]): Partial<T> {
-  return Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]])) as Partial<T>;
-}
 
-/** An object that vanished outside Pulumi reads as gone. */
-export async function unlessNotFound<T>(p: Promise<T>): Promise<T | undefined> {
-  try { return await p; } catch (e) { if (isDpapiError(e, "DPAPI_NOT_FOUND")) return undefined; throw e; }
-}
 
 /** Drops keys with undefined values (DPAPI treats absent and null differently). */
 export function compact<T extends Record<string, unknown>>(o: T): T {
