@@ -7,7 +7,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/bench-tools.sh"
 
-log "set-up starts. A cold machine compiles Pulumi and Consul from the Go module proxy: about 20 minutes on 2 cores. Later runs reuse $CACHE_ROOT in seconds."
+log "set-up starts. A cold machine compiles the Pulumi CLI and Consul from the Go module proxy: 7 to 20 minutes on 2 cores (the longest step prints which build runs). Later runs reuse $CACHE_ROOT in seconds."
 
 # --- Node >= 22 -------------------------------------------------------------
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }

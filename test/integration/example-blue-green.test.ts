@@ -2,18 +2,14 @@
 // package, `pulumi config set live green`), against a real HAProxy and DPAPI:
 // live traffic moves from blue to green by one map entry, without a reload,
 // and the preview a reviewer sees names only that entry.
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import { rmSync } from "node:fs";
+import type { Stack } from "@pulumi/pulumi/automation";
 import { startBench, type Bench } from "../bench/bench";
-import { pulumiEnv } from "../support/pulumi";
+import { exampleStack } from "../support/pulumi";
 import { startUpstream, type Upstream } from "../support/upstreams";
 import { reloadCount } from "../support/dpapi";
 import { describeWith } from "../support/requires";
 import { addToMainFrontend, editConfig, getWithHost, removeLines } from "../support/haproxy-files";
-
-const repoRoot = resolve(__dirname, "..", "..");
 
 describeWith(["v3", "pulumi"], "examples/blue-green", () => {
   let bench: Bench; let blue: Upstream; let green: Upstream; let dir: string; let stack: Stack;
@@ -22,22 +18,10 @@ describeWith(["v3", "pulumi"], "examples/blue-green", () => {
     bench = await startBench({ dataplane: "v3" });
     blue = await startUpstream("blue");
     green = await startUpstream("green");
-    dir = mkdtempSync(join(tmpdir(), "example-blue-green-"));
-    cpSync(join(repoRoot, "examples", "blue-green"), dir, { recursive: true });
-    // What `npm install` of the packed package gives: the repo's node_modules holds it.
-    symlinkSync(join(repoRoot, "node_modules"), join(dir, "node_modules"));
-    const env = pulumiEnv(dir);
-    mkdirSync(join(dir, "state"));
-    Object.assign(process.env, { PATH: env.PATH });
-    stack = await LocalWorkspace.createOrSelectStack({ stackName: "dev", workDir: dir }, { envVars: env });
-    const dp = bench.dataplane!;
-    await stack.setAllConfig({
-      "haproxy-dataplane:url": { value: dp.url },
-      "haproxy-dataplane:username": { value: dp.username },
-      "haproxy-dataplane:password": { value: dp.password, secret: true },
+    ({ stack, dir } = await exampleStack("blue-green", bench, {
       "blue-green:blueAddress": { value: `127.0.0.1:${blue.port}` },
       "blue-green:greenAddress": { value: `127.0.0.1:${green.port}` },
-    });
+    }));
   });
   afterAll(async () => {
     if (dir) rmSync(dir, { recursive: true, force: true });

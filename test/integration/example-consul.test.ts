@@ -2,18 +2,14 @@
 // stack config), against a real Consul, HAProxy and DPAPI: a host name reaches
 // the backend DPAPI fills from the Consul catalog, and scaling the service in
 // Consul reaches HAProxy with no `pulumi up`.
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { rmSync } from "node:fs";
 import Consul from "consul";
-import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import type { Stack } from "@pulumi/pulumi/automation";
 import { startBench, sleep, type Bench } from "../bench/bench";
-import { pulumiEnv } from "../support/pulumi";
+import { exampleStack } from "../support/pulumi";
 import { startUpstream, type Upstream } from "../support/upstreams";
 import { describeWith } from "../support/requires";
 import { addToMainFrontend, editConfig, getWithHost, removeLines } from "../support/haproxy-files";
-
-const repoRoot = resolve(__dirname, "..", "..");
 
 describeWith(["v3", "consul", "pulumi"], "examples/consul", () => {
   let bench: Bench; let consul: Consul; let dir: string; let stack: Stack;
@@ -36,21 +32,7 @@ describeWith(["v3", "consul", "pulumi"], "examples/consul", () => {
     consul = new Consul({ host: "127.0.0.1", port: bench.consul!.port });
     for (const name of ["web-1", "web-2", "web-3"]) ups.push(await startUpstream(name));
     for (const u of ups.slice(0, 2)) await consul.agent.service.register({ name: "web", id: u.name, address: "127.0.0.1", port: u.port });
-    dir = mkdtempSync(join(tmpdir(), "example-consul-"));
-    cpSync(join(repoRoot, "examples", "consul"), dir, { recursive: true });
-    // What `npm install` of the packed package gives: the repo's node_modules holds it.
-    symlinkSync(join(repoRoot, "node_modules"), join(dir, "node_modules"));
-    const env = pulumiEnv(dir);
-    mkdirSync(join(dir, "state"));
-    Object.assign(process.env, { PATH: env.PATH });
-    stack = await LocalWorkspace.createOrSelectStack({ stackName: "dev", workDir: dir }, { envVars: env });
-    const dp = bench.dataplane!;
-    await stack.setAllConfig({
-      "haproxy-dataplane:url": { value: dp.url },
-      "haproxy-dataplane:username": { value: dp.username },
-      "haproxy-dataplane:password": { value: dp.password, secret: true },
-      "consul:consulPort": { value: String(bench.consul!.port) },
-    });
+    ({ stack, dir } = await exampleStack("consul", bench, { "consul:consulPort": { value: String(bench.consul!.port) } }));
   });
   afterAll(async () => {
     consul?.destroy();

@@ -80,3 +80,26 @@ function readStoredState(stateDir: string, stackName: string): string {
   if (found.length !== 1) throw new Error(`expected one checkpoint for stack ${stackName}, found ${found.length}`);
   return readFileSync(found[0], "utf8");
 }
+
+/**
+ * A stack of examples/<name>, run as a user runs it: its own folder, the packed
+ * package in node_modules, stack config pointing at the bench's Data Plane API.
+ */
+export async function exampleStack(example: string, bench: Bench, config: ConfigMap = {}, stackName = "dev"): Promise<{ stack: Stack; dir: string; dispose(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), `example-${example}-`));
+  cpSync(join(repoRoot, "examples", example), dir, { recursive: true });
+  // What `npm install` of the packed package gives: the repo's node_modules holds it.
+  symlinkSync(join(repoRoot, "node_modules"), join(dir, "node_modules"));
+  mkdirSync(join(dir, "state"));
+  const env = pulumiEnv(dir);
+  process.env.PATH = env.PATH;
+  const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir: dir }, { envVars: env });
+  const dp = bench.dataplane!;
+  await stack.setAllConfig({
+    "haproxy-dataplane:url": { value: dp.url },
+    "haproxy-dataplane:username": { value: dp.username },
+    "haproxy-dataplane:password": { value: dp.password, secret: true },
+    ...config,
+  });
+  return { stack, dir, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
