@@ -38,11 +38,20 @@ export interface ProgramStack {
 }
 
 /** A stack of test/programs/<program> in its own folder, pointed at the bench's Data Plane API. */
-export async function programStack(bench: Bench, opts: { program?: string; stackName?: string; config?: ConfigMap } = {}): Promise<ProgramStack> {
+export async function programStack(bench: Bench, opts: { program?: string; stackName?: string; config?: ConfigMap; ownPackageCopy?: boolean } = {}): Promise<ProgramStack> {
   const dir = mkdtempSync(join(tmpdir(), "pulumi-program-"));
   cpSync(join(repoRoot, "test", "programs", opts.program ?? "declared"), dir, { recursive: true });
   // The packed package and its dependencies, as a user's node_modules has them.
-  symlinkSync(join(repoRoot, "node_modules"), join(dir, "node_modules"));
+  if (opts.ownPackageCopy) {
+    // A copy of the package this stack alone uses, so a test can change it (a package upgrade) without touching others.
+    mkdirSync(join(dir, "node_modules"));
+    for (const entry of readdirSync(join(repoRoot, "node_modules"))) {
+      if (entry === "pulumi-haproxy-dataplane") cpSync(join(repoRoot, "node_modules", entry), join(dir, "node_modules", entry), { recursive: true });
+      else symlinkSync(join(repoRoot, "node_modules", entry), join(dir, "node_modules", entry));
+    }
+  } else {
+    symlinkSync(join(repoRoot, "node_modules"), join(dir, "node_modules"));
+  }
   writeFileSync(join(dir, "Pulumi.yaml"), "name: bench-program\nruntime: nodejs\nmain: index.js\n");
   const env = pulumiEnv(dir);
   mkdirSync(join(dir, "state"));
