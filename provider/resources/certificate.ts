@@ -86,12 +86,18 @@ export function pemFailures(d: Pick<Desired, "certificate" | "chain" | "privateK
       fail("certificate", `does not parse as a PEM X.509 certificate (${(e as Error).message})`);
     }
   }
+  let chain: X509Certificate[] = [];
   if (d.chain !== undefined && d.chain !== UNKNOWN) {
     try {
-      if (certificatesIn(d.chain).length === 0) fail("chain", "is not a PEM certificate bundle");
+      chain = certificatesIn(d.chain);
+      if (chain.length === 0) fail("chain", "is not a PEM certificate bundle");
     } catch (e) {
       fail("chain", `does not parse as PEM X.509 certificates (${(e as Error).message})`);
     }
+  }
+  // Clients build the path leaf → chain[0] → …: a chain that does not start with the leaf's issuer fails them all.
+  if (leaf && chain[0] && !(leaf.checkIssued(chain[0]) && leaf.verify(chain[0].publicKey))) {
+    fail("chain", `must start with the certificate that signed "${dn(leaf.subject)}" (issuer "${dn(leaf.issuer)}"), but starts with "${dn(chain[0].subject)}"`);
   }
   let key: KeyObject | undefined;
   if (d.privateKey !== UNKNOWN) {

@@ -86,6 +86,22 @@ export function getWithHost(bench: Bench, host: string, path = "/"): Promise<str
   });
 }
 
+/** Subjects (CN) of the certificates a TLS listener presents, leaf first. */
+export function presentedChain(port: number, servername = "site.test"): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: "127.0.0.1", port, servername, rejectUnauthorized: false }, () => {
+      const names: string[] = [];
+      for (let c = socket.getPeerCertificate(true); c && Object.keys(c).length && names.length < 5; c = c.issuerCertificate) {
+        names.push(String(c.subject?.CN));
+        if (c.issuerCertificate === c) break;
+      }
+      socket.end();
+      resolve(names);
+    });
+    socket.on("error", reject);
+  });
+}
+
 /** The SHA-256 fingerprint of the certificate a TLS listener presents. */
 export function presentedFingerprint(port: number, servername = "site.test"): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -115,6 +131,20 @@ export class CertFactory {
     this.run(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${id}.key`,
       "-out", `${id}.crt`, "-days", String(days), "-subj", `/CN=${cn}`, "-addext", `subjectAltName=DNS:${cn}`]);
     return { cert: readFileSync(join(this.dir, `${id}.crt`), "utf8"), key: readFileSync(join(this.dir, `${id}.key`), "utf8") };
+  }
+
+  /** A leaf certificate signed by a fresh intermediate CA; `chain` is that CA's certificate. */
+  signedByCa(cn: string, caName = "Bench Intermediate CA"): TestCert & { chain: string } {
+    const id = `s${this.n++}`;
+    this.run(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${id}-ca.key`,
+      "-out", `${id}-ca.crt`, "-days", "30", "-subj", `/CN=${caName}`, "-addext", "basicConstraints=critical,CA:TRUE"]);
+    this.run(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${id}.key`,
+      "-out", `${id}.csr`, "-subj", `/CN=${cn}`]);
+    writeFileSync(join(this.dir, `${id}.ext`), `subjectAltName=DNS:${cn}\n`);
+    this.run(["x509", "-req", "-in", `${id}.csr`, "-CA", `${id}-ca.crt`, "-CAkey", `${id}-ca.key`, "-CAcreateserial",
+      "-out", `${id}.crt`, "-days", "30", "-extfile", `${id}.ext`]);
+    const read = (f: string) => readFileSync(join(this.dir, f), "utf8");
+    return { cert: read(`${id}.crt`), key: read(`${id}.key`), chain: read(`${id}-ca.crt`) };
   }
 
   /** A certificate whose validity ended in 2020 (openssl ca accepts explicit dates). */
