@@ -284,6 +284,19 @@ for (const gen of GENERATIONS) {
       await ps.stack.destroy({ onOutput });
     });
 
+    test("waitForBackends is bounded: HAProxy not caught up within waitTimeout is a clear timeout error, and the discovery is kept", async () => {
+      await register("slowpoke", await upstream("slowpoke-1"));
+      const ps = await stack();
+      // DPAPI polls first after retryTimeout seconds, so HAProxy cannot have the backend within 2 s.
+      await ps.declare(discovery({ serviceAllowlist: ["slowpoke"], retryTimeout: 120, waitForBackends: true, waitTimeout: 2 }));
+      const err = await ps.stack.up({ onOutput }).then(() => undefined, (e: Error) => e);
+      expect(err?.message).toMatch(/after 2 s HAProxy still differs from the Consul catalog for .*slowpoke/s);
+      // Registered in DPAPI even so, and known to Pulumi, so that destroy removes it.
+      expect(await discoveries(bench)).toHaveLength(1);
+      await ps.stack.destroy({ onOutput });
+      expect(await discoveries(bench)).toEqual([]);
+    });
+
     test("Consul stopped and restarted: the stalled watcher (dataplaneapi#317) shows as drift on refresh and `up` restarts it", async () => {
       const ups = await Promise.all([1, 2, 3, 4].map((i) => upstream(`stall-${i}`)));
       for (const u of ups.slice(0, 3)) await register("stall", u);
