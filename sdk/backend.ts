@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { BackendInputs } from "../provider/resources/backend";
-import { dynamicProvider } from "./provider";
+import { dynamicProvider, hasType, withSecretOutputs } from "./provider";
 import type { Connection, Inputs } from "./inputs";
 
 type B = BackendInputs;
@@ -49,7 +49,7 @@ export interface BackendArgs {
 export class Backend extends pulumi.dynamic.Resource {
   static readonly __pulumiType = "pulumi-nodejs:dynamic/haproxy:Backend";
   static override isInstance(obj: unknown): obj is Backend {
-    return (obj as { __pulumiType?: string } | undefined)?.__pulumiType === Backend.__pulumiType;
+    return hasType(obj, Backend.__pulumiType);
   }
 
   /** Backend name in haproxy.cfg. */
@@ -63,7 +63,7 @@ export class Backend extends pulumi.dynamic.Resource {
   constructor(name: string, args: BackendArgs = {}, opts?: pulumi.CustomResourceOptions) {
     super(dynamicProvider("backend"), name,
       { ...args, name: args.name ?? name, connection: args.connection && pulumi.secret(args.connection) },
-      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
+      withSecretOutputs(opts),
       "haproxy", "Backend");
   }
 }

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicProvider } from "./provider";
+import { dynamicProvider, hasType, withSecretOutputs } from "./provider";
 import type { Connection, Inputs } from "./inputs";
 
 /** Inputs of a {@link Certificate}. */
@@ -44,7 +44,7 @@ export interface CertificateArgs {
 export class Certificate extends pulumi.dynamic.Resource {
   static readonly __pulumiType = "pulumi-nodejs:dynamic/haproxy:Certificate";
   static override isInstance(obj: unknown): obj is Certificate {
-    return (obj as { __pulumiType?: string } | undefined)?.__pulumiType === Certificate.__pulumiType;
+    return hasType(obj, Certificate.__pulumiType);
   }
 
   /** File name in DPAPI SSL storage. */
@@ -80,7 +80,7 @@ export class Certificate extends pulumi.dynamic.Resource {
         path: undefined, subject: undefined, sans: undefined, issuer: undefined,
         notBefore: undefined, notAfter: undefined, fingerprintSha256: undefined, serialNumber: undefined,
       },
-      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "privateKey", "connection"] },
+      withSecretOutputs(opts, "privateKey"),
       "haproxy", "Certificate");
   }
 }

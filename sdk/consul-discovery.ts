@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ConsulDiscoveryInputs, Watcher } from "../provider/resources/consul-discovery";
-import { dynamicProvider } from "./provider";
+import { dynamicProvider, hasType, withSecretOutputs } from "./provider";
 import type { Connection, Inputs } from "./inputs";
 
 type C = ConsulDiscoveryInputs;
@@ -88,7 +88,7 @@ export interface ConsulDiscoveryArgs {
 export class ConsulDiscovery extends pulumi.dynamic.Resource {
   static readonly __pulumiType = "pulumi-nodejs:dynamic/haproxy:ConsulDiscovery";
   static override isInstance(obj: unknown): obj is ConsulDiscovery {
-    return (obj as { __pulumiType?: string } | undefined)?.__pulumiType === ConsulDiscovery.__pulumiType;
+    return hasType(obj, ConsulDiscovery.__pulumiType);
   }
 
   /** For each service DPAPI follows, the name of its backend: `consul-backend-<address>-<port>-<service>`. Read from the catalog on create, update and refresh. */
@@ -113,7 +113,7 @@ export class ConsulDiscovery extends pulumi.dynamic.Resource {
         backendNames: undefined,
         watcher: undefined,
       },
-      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "token", "connection"] },
+      withSecretOutputs(opts, "token"),
       "haproxy", "ConsulDiscovery");
   }
 }

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { MapEntry } from "../provider/resources/map-file";
-import { dynamicProvider } from "./provider";
+import { dynamicProvider, hasType, withSecretOutputs } from "./provider";
 import type { Connection, Inputs } from "./inputs";
 
 export type { MapEntry } from "../provider/resources/map-file";
@@ -44,7 +44,7 @@ export interface MapFileArgs {
 export class MapFile extends pulumi.dynamic.Resource {
   static readonly __pulumiType = "pulumi-nodejs:dynamic/haproxy:MapFile";
   static override isInstance(obj: unknown): obj is MapFile {
-    return (obj as { __pulumiType?: string } | undefined)?.__pulumiType === MapFile.__pulumiType;
+    return hasType(obj, MapFile.__pulumiType);
   }
 
   /** File name in DPAPI map storage. */
@@ -59,7 +59,7 @@ export class MapFile extends pulumi.dynamic.Resource {
   constructor(name: string, args: MapFileArgs = {}, opts?: pulumi.CustomResourceOptions) {
     super(dynamicProvider("map-file"), name,
       { ...args, name: args.name ?? (name.endsWith(".map") ? name : `${name}.map`), connection: args.connection && pulumi.secret(args.connection), path: undefined },
-      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
+      withSecretOutputs(opts),
       "haproxy", "MapFile");
   }
 }

@@ -18,3 +18,13 @@ export function dynamicProvider(kind: ResourceKind): pulumi.dynamic.ResourceProv
     async delete(id, props) { return require(resourceModule).remove(id, props); },
   };
 }
+
+/** Resource options with the outputs Pulumi must store encrypted; a resource's own `connection` always is. */
+export function withSecretOutputs(opts: pulumi.CustomResourceOptions | undefined, ...outputs: string[]): pulumi.CustomResourceOptions {
+  return { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...outputs, "connection"] };
+}
+
+/** Type checks by token, not prototype, so they hold across several loaded copies of this package. */
+export function hasType(obj: unknown, token: string): boolean {
+  return (obj as { __pulumiType?: string } | undefined)?.__pulumiType === token;
+}

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ServerInputs } from "../provider/resources/server";
-import { dynamicProvider } from "./provider";
+import { dynamicProvider, hasType, withSecretOutputs } from "./provider";
 import type { Connection, Inputs } from "./inputs";
 
 type S = ServerInputs;
@@ -61,7 +61,7 @@ export interface ServerArgs {
 export class Server extends pulumi.dynamic.Resource {
   static readonly __pulumiType = "pulumi-nodejs:dynamic/haproxy:Server";
   static override isInstance(obj: unknown): obj is Server {
-    return (obj as { __pulumiType?: string } | undefined)?.__pulumiType === Server.__pulumiType;
+    return hasType(obj, Server.__pulumiType);
   }
 
   declare public readonly backend: pulumi.Output<string>;
@@ -75,7 +75,7 @@ export class Server extends pulumi.dynamic.Resource {
   constructor(name: string, args: ServerArgs, opts?: pulumi.CustomResourceOptions) {
     super(dynamicProvider("server"), name,
       { ...args, name: args.name ?? name, connection: args.connection && pulumi.secret(args.connection) },
-      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
+      withSecretOutputs(opts),
       "haproxy", "Server");
   }
 }

@@ -5,6 +5,7 @@ import { clientFor } from "../connection";
 import {
   ResourceConnectionSchema, toState, checkInputs, compact, diffInputs, inputsOfState, withoutProvider,
   type CheckResult, type DiffResult,
+  removeObject,
 } from "./common";
 import { ServerOptionsSchema, serverOptionsToWire, serverOptionsFromWire } from "./server-options";
 
@@ -174,9 +175,5 @@ export async function update(id: string, olds: Record<string, unknown>, news: Re
 export async function remove(id: string, props: Record<string, unknown>): Promise<void> {
   const conn = ResourceConnectionSchema.optional().parse(props.connection);
   const client = await clientFor(conn);
-  try {
-    await client.deleteBackend(id);
-  } catch (e) {
-    if (!isDpapiError(e, "DPAPI_NOT_FOUND")) throw e;
-  }
+  await removeObject(`Backend "${id}"`, () => client.deleteBackend(id));
 }

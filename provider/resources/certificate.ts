@@ -12,6 +12,7 @@ import { clientFor } from "../connection";
 import {
   STATE_VERSION, ResourceConnectionSchema, UNKNOWN, checkInputs, diffInputs, withoutProvider,
   type CheckFailure, type CheckResult, type DiffResult,
+  removeObject,
 } from "./common";
 
 export const CertificateInputsSchema = z.strictObject({
@@ -233,15 +234,6 @@ export async function update(id: string, olds: Record<string, unknown>, news: Re
 export async function remove(id: string, props: Record<string, unknown>): Promise<void> {
   const conn = ResourceConnectionSchema.optional().parse(props.connection);
   const client = await clientFor(conn);
-  try {
-    await client.deleteCertificate(id);
-  } catch (e) {
-    if (isDpapiError(e, "DPAPI_NOT_FOUND")) return;
-    if (isDpapiError(e, "DPAPI_REFERENCED")) {
-      throw new DpapiError({ code: "DPAPI_REFERENCED", method: e.method, path: e.path, status: e.status, dpapiMessage: e.dpapiMessage,
-        message: `Certificate "${id}" cannot be deleted while haproxy.cfg uses it: ${e.dpapiMessage ?? e.message}`,
-        hint: "remove the `crt` reference (the bind that serves it) from haproxy.cfg first, then delete the Certificate" });
-    }
-    throw e;
-  }
+  await removeObject(`Certificate "${id}"`, () => client.deleteCertificate(id),
+    "remove the `crt` reference (the bind that serves it) from haproxy.cfg first, then delete the Certificate");
 }

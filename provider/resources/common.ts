@@ -2,6 +2,7 @@
 // check failures that name the resource and field, input-by-input diffs.
 import { z } from "zod";
 import { ConnectionSchema } from "../client/options";
+import { DpapiError, isDpapiError } from "../client";
 
 /** Pulumi passes values unknown during preview as this string, at any depth. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -103,4 +104,21 @@ export function diffInputs(keys: readonly string[], replaceKeys: readonly string
 /** Drops keys with undefined values (DPAPI treats absent and null differently). */
 export function compact<T extends Record<string, unknown>>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+/**
+ * Deletes what a resource manages. Already gone is done. A file haproxy.cfg
+ * still uses fails naming the resource and what to remove first.
+ */
+export async function removeObject(label: string, del: () => Promise<unknown>, whenReferenced?: string): Promise<void> {
+  try {
+    await del();
+  } catch (e) {
+    if (isDpapiError(e, "DPAPI_NOT_FOUND")) return;
+    if (whenReferenced && isDpapiError(e, "DPAPI_REFERENCED")) {
+      throw new DpapiError({ code: "DPAPI_REFERENCED", method: e.method, path: e.path, status: e.status, dpapiMessage: e.dpapiMessage,
+        message: `${label} cannot be deleted while haproxy.cfg uses it: ${e.dpapiMessage ?? e.message}`, hint: whenReferenced });
+    }
+    throw e;
+  }
 }

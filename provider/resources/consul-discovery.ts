@@ -26,6 +26,7 @@ import { clientFor } from "../connection";
 import {
   ResourceConnectionSchema, checkInputs, compact, diffInputs, inputsOfState, toState, withoutProvider,
   type CheckResult, type DiffResult,
+  removeObject,
 } from "./common";
 
 /** DPAPI raises a smaller slot base or linear increment to this (dataplaneapi#265, discovery/utils.go). */
@@ -452,13 +453,11 @@ export async function remove(id: string, props: Record<string, unknown>): Promis
   const conn = ResourceConnectionSchema.optional().parse(props.connection);
   await guarded(typeof props.token === "string" ? props.token : undefined, async () => {
     const client = await clientFor(conn);
-    try {
+    await removeObject(`ConsulDiscovery "${id}"`, async () => {
       const live = await client.getConsul(id);
       if (!live) return;
       if (live.enabled) await client.replaceConsul(id, { ...live, enabled: false });
       await client.deleteConsul(id);
-    } catch (e) {
-      if (!isDpapiError(e, "DPAPI_NOT_FOUND")) throw e;
-    }
+    });
   });
 }

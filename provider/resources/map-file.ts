@@ -20,6 +20,7 @@ import { clientFor } from "../connection";
 import {
   STATE_VERSION, ResourceConnectionSchema, UNKNOWN, checkInputs, diffInputs, withoutProvider,
   type CheckResult, type DiffResult,
+  removeObject,
 } from "./common";
 
 export interface MapEntry { key: string; value: string }
@@ -262,15 +263,6 @@ export async function update(id: string, _olds: Record<string, unknown>, news: R
 export async function remove(id: string, props: Record<string, unknown>): Promise<void> {
   const conn = ResourceConnectionSchema.optional().parse(props.connection);
   const client = await clientFor(conn);
-  try {
-    await client.deleteMapFile(id);
-  } catch (e) {
-    if (isDpapiError(e, "DPAPI_NOT_FOUND")) return;
-    if (isDpapiError(e, "DPAPI_REFERENCED")) {
-      throw new DpapiError({ code: "DPAPI_REFERENCED", method: e.method, path: e.path, status: e.status, dpapiMessage: e.dpapiMessage,
-        message: `MapFile "${id}" cannot be deleted while haproxy.cfg uses it: ${e.dpapiMessage ?? e.message}`,
-        hint: "remove the map(...) reference from haproxy.cfg (or the resource that adds it) first, then delete the MapFile" });
-    }
-    throw e;
-  }
+  await removeObject(`MapFile "${id}"`, () => client.deleteMapFile(id),
+    "remove the map(...) reference from haproxy.cfg (or the resource that adds it) first, then delete the MapFile");
 }

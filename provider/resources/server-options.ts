@@ -1,7 +1,7 @@
 // Options a server takes, shared by Server and by Backend.defaultServer
 // (`server_params` in the DPAPI model).
 import { z } from "zod";
-import { ServerParamsSchema, type ServerParams } from "../client";
+import type { ServerParams } from "../client";
 import { compact } from "./common";
 
 const toggle = (b: boolean | undefined) => (b === undefined ? undefined : b ? "enabled" as const : "disabled" as const);

@@ -7,6 +7,7 @@ import { clientFor } from "../connection";
 import {
   ResourceConnectionSchema, toState, checkInputs, compact, diffInputs, inputsOfState, withoutProvider,
   type CheckResult, type DiffResult,
+  removeObject,
 } from "./common";
 import { ServerOptionsSchema, serverOptionsFromWire, serverOptionsToWire } from "./server-options";
 
@@ -136,9 +137,5 @@ export async function update(id: string, _olds: Record<string, unknown>, news: R
 export async function remove(id: string, props: Record<string, unknown>): Promise<void> {
   const { backend, name } = splitId(id);
   const client = await clientFor(ResourceConnectionSchema.optional().parse(props.connection));
-  try {
-    await client.deleteServer(backend, name);
-  } catch (e) {
-    if (!isDpapiError(e, "DPAPI_NOT_FOUND")) throw e;
-  }
+  await removeObject(`Server "${id}"`, () => client.deleteServer(backend, name));
 }

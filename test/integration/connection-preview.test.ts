@@ -1,7 +1,7 @@
 // Where the endpoint comes from (stack config, environment, per-resource
 // connection), unknown values in preview, and draining a server.
 import { startBench, type Bench } from "../bench/bench";
-import { programStack, type Declared, type ProgramStack } from "../support/pulumi";
+import { programStack, type Declared } from "../support/pulumi";
 import { startUpstream, sendThrough, type Upstream } from "../support/upstreams";
 import { haproxyCfg, reloadCount } from "../support/dpapi";
 import { describeWith } from "../support/requires";
