@@ -1,9 +1,48 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { BackendInputs } from "../provider/resources/backend";
+import type { ServerFields } from "../provider/resources/server-options";
 import { dynamicProvider, hasType, withSecretOutputs } from "./provider";
 import type { Connection, Inputs } from "./inputs";
 
 type B = BackendInputs;
+
+/** One inline server of a {@link Backend}; the same fields as a {@link Server} without `backend`. */
+export interface InlineServerArgs {
+  /** Server name, unique in the backend. Servers are diffed by name. */
+  name: pulumi.Input<string>;
+  /** IP address or host name. Changed without a reload. */
+  address: pulumi.Input<string>;
+  /** TCP port, 1-65535. Changed without a reload. */
+  port?: pulumi.Input<number>;
+  /** Share of traffic, 0-256. Changed without a reload. */
+  weight?: pulumi.Input<number>;
+  /** Health-check this server. A server with checks is added by a reload (HAProxy starts checks of runtime-added servers only on `enable health`). */
+  check?: pulumi.Input<boolean>;
+  /** Milliseconds between health checks. */
+  inter?: pulumi.Input<number>;
+  /** Successful checks before the server is up. */
+  rise?: pulumi.Input<number>;
+  /** Failed checks before the server is down. */
+  fall?: pulumi.Input<number>;
+  /** Only used when every non-backup server is down. */
+  backup?: pulumi.Input<boolean>;
+  /** In maintenance the server takes no traffic. Changed without a reload. */
+  maintenance?: pulumi.Input<boolean>;
+  /** Draining: no new sessions, existing ones finish (weight 0). Changed without a reload. */
+  drain?: pulumi.Input<boolean>;
+  /** Connect to the server over TLS. */
+  ssl?: pulumi.Input<boolean>;
+  /** Verify the server certificate: `none` or `required`. */
+  verify?: pulumi.Input<NonNullable<ServerFields["verify"]>>;
+  /** SNI expression sent to the server, e.g. `str(api.internal)`. */
+  sni?: pulumi.Input<string>;
+  /** CA file used to verify the server certificate. */
+  caFile?: pulumi.Input<string>;
+  /** Maximum concurrent connections to this server. */
+  maxconn?: pulumi.Input<number>;
+  /** Any other field of the DPAPI server model, snake_case. */
+  extra?: pulumi.Input<NonNullable<ServerFields["extra"]>>;
+}
 
 /** Inputs of a {@link Backend}. Field types come from the provider's zod schema. */
 export interface BackendArgs {
@@ -25,6 +64,12 @@ export interface BackendArgs {
   defaultServer?: pulumi.Input<Inputs<NonNullable<B["defaultServer"]>>>;
   /** Any other field of the DPAPI backend model, snake_case as in the DPAPI spec; validated against it. */
   extra?: pulumi.Input<NonNullable<B["extra"]>>;
+  /**
+   * Servers managed with this backend as one resource, as a list with unique names: created in the backend's
+   * transaction (one reload for the backend and all its servers), diffed by name in `pulumi preview --diff`,
+   * weight/address/port/maintenance/drain changes applied without a reload. Servers not listed are left alone.
+   */
+  servers?: pulumi.Input<pulumi.Input<InlineServerArgs>[]>;
   /** Take over an existing backend of this name instead of failing with "already exists". */
   adopt?: pulumi.Input<boolean>;
   /** This backend's Data Plane API, when not the stack's `haproxy-dataplane:*` config. Stored as a secret. */
@@ -44,6 +89,15 @@ export interface BackendArgs {
  *   healthCheck: { method: "GET", uri: "/healthz" },
  * });
  * new haproxy.Server("api-1", { backend: api.name, address: "10.0.0.11", port: 8080, weight: 100, check: true });
+ *
+ * // Or the backend with its servers as one resource (fastest: one transaction, one reload):
+ * new haproxy.Backend("web", {
+ *   balance: { algorithm: "roundrobin" },
+ *   servers: [
+ *     { name: "web-1", address: "10.0.0.21", port: 8080, weight: 100 },
+ *     { name: "web-2", address: "10.0.0.22", port: 8080, weight: 100 },
+ *   ],
+ * });
  * ```
  */
 export class Backend extends pulumi.dynamic.Resource {
@@ -59,6 +113,8 @@ export class Backend extends pulumi.dynamic.Resource {
   declare public readonly balance: pulumi.Output<B["balance"]>;
   declare public readonly healthCheck: pulumi.Output<B["healthCheck"]>;
   declare public readonly timeouts: pulumi.Output<B["timeouts"]>;
+  /** Inline servers by name (the state keys them by name so diffs name the server). */
+  declare public readonly servers: pulumi.Output<Record<string, Omit<ServerFields, "name">> | undefined>;
 
   constructor(name: string, args: BackendArgs = {}, opts?: pulumi.CustomResourceOptions) {
     super(dynamicProvider("backend"), name,

@@ -1,4 +1,4 @@
-export { Backend, type BackendArgs } from "./backend";
+export { Backend, type BackendArgs, type InlineServerArgs } from "./backend";
 export { Server, type ServerArgs } from "./server";
 export type { Connection } from "./inputs";
 export { MapFile, type MapFileArgs, type MapEntry } from "./map-file";

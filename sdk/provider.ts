@@ -6,7 +6,20 @@ import type * as pulumi from "@pulumi/pulumi";
 
 export type ResourceKind = "backend" | "server" | "map-file" | "certificate" | "consul-discovery";
 
+const providers = new Map<ResourceKind, pulumi.dynamic.ResourceProvider>();
+
+/**
+ * One provider object per kind: Pulumi serializes a provider's closure once per
+ * object (its cache is keyed by identity), so a new object per resource made
+ * every registration pay for a serialization.
+ */
 export function dynamicProvider(kind: ResourceKind): pulumi.dynamic.ResourceProvider {
+  let provider = providers.get(kind);
+  if (!provider) providers.set(kind, (provider = makeProvider(kind)));
+  return provider;
+}
+
+function makeProvider(kind: ResourceKind): pulumi.dynamic.ResourceProvider {
   const resourceModule = `pulumi-haproxy-dataplane/provider/resources/${kind}`;
   return {
     async configure(req) { require("pulumi-haproxy-dataplane/provider/connection").configure(req.config); },

@@ -20,6 +20,8 @@ export interface HttpRequest {
   body?: Body;
   /** Accept header; default application/json (v2 then answers raw-file GETs with `{}`). */
   accept?: string;
+  /** Extra request headers (e.g. DPAPI's X-Runtime-Actions). */
+  headers?: Record<string, string>;
 }
 
 export interface HttpResponse {
@@ -99,7 +101,7 @@ export function createHttp(conn: Connection): Http {
   async function exchange(req: HttpRequest): Promise<HttpResponse> {
     const path = prefix + buildPath(req.path, req.query);
     const { payload, contentType } = encodeBody(req.body);
-    const headers: Record<string, string> = { authorization, accept: req.accept ?? "application/json" };
+    const headers: Record<string, string> = { ...req.headers, authorization, accept: req.accept ?? "application/json" };
     if (contentType) headers["content-type"] = contentType;
     stats.requests++;
     try {

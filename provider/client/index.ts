@@ -14,25 +14,26 @@ import {
   type Backend, type Consul, type Info, type MapEntry, type MapFile, type Reload, type RuntimeServer, type Server,
   type SslCertificate, type Transaction,
 } from "./schemas";
-import { createWriteQueue, type WriteQueue, type WriteResult } from "./writes";
+import { createWriteQueue, rawConfigText, type WriteQueue, type WriteQueueStats, type WriteResult } from "./writes";
+import { addServerEffect, deleteServerEffect, setServerEffect } from "./runtime-plan";
 
 export * from "./errors";
 export * from "./schemas";
 export type { Generation } from "./dialect";
-export type { WriteResult } from "./writes";
+export type { WriteResult, WriteQueueStats } from "./writes";
 export { ConnectionSchema, type Connection, type ConnectionInput } from "./options";
 export { createHttp, type Http, type HttpRequest, type HttpResponse } from "./http";
 export { detectGeneration };
 
-/** Server fields DPAPI applies through HAProxy's runtime API on a lone PUT (DP handlers/runtime.go). */
-const RUNTIME_SERVER_FIELDS = new Set(["weight", "address", "port", "maintenance", "agent-check", "agent-addr", "agent-send", "health_check_port"]);
+/** How long reads of one refresh share a backend's server list (writes of this process drop it at once). */
+const READ_SNAPSHOT_MS = 3_000;
 
 export interface DataplaneClient {
   readonly generation: Generation;
   readonly capabilities: Dialect["capabilities"];
   readonly baseUrl: string;
   /** Requests, transactions and reloads caused by this client (tests, benchmark). */
-  stats(): { requests: number; transactions: number; reloads: number; versionRetries: number; replays: number };
+  stats(): { requests: number } & WriteQueueStats;
 
   info(): Promise<Info>;
   configurationVersion(): Promise<number>;
@@ -47,7 +48,18 @@ export interface DataplaneClient {
   replaceBackend(backend: Backend): Promise<WriteResult>;
   deleteBackend(name: string): Promise<WriteResult>;
 
+  /**
+   * A backend and its servers changed as one: one transaction, so everything lands or nothing does.
+   * Server changes HAProxy applies at runtime go without a reload when nothing else changes.
+   */
+  changeBackend(change: BackendChange): Promise<WriteResult>;
+
   getServer(backend: string, name: string): Promise<Server | undefined>;
+  /**
+   * A server as of a snapshot of its backend's servers shared by reads made within a few seconds
+   * (one request per backend for a whole `pulumi refresh`); any write of this client drops it.
+   */
+  readServer(backend: string, name: string): Promise<Server | undefined>;
   listServers(backend: string): Promise<Server[]>;
   createServer(backend: string, server: Server): Promise<WriteResult>;
   /** Replaces a server; when only runtime-capable fields differ from `previous`, HAProxy is not reloaded. */
@@ -85,7 +97,7 @@ export interface DataplaneClient {
 
   listCertificates(): Promise<SslCertificate[]>;
   getCertificate(name: string): Promise<SslCertificate | undefined>;
-  uploadCertificate(name: string, pem: string): Promise<SslCertificate & { reloadId?: string }>;
+  uploadCertificate(name: string, pem: string): Promise<SslCertificate & { reloaded: boolean }>;
   replaceCertificate(name: string, pem: string): Promise<WriteResult>;
   deleteCertificate(name: string): Promise<WriteResult>;
 
@@ -126,6 +138,15 @@ function consulNotFound(e: unknown, id: string): unknown {
   return e;
 }
 
+export interface BackendChange {
+  name: string;
+  create?: Backend;
+  replace?: Backend;
+  addServers?: Server[];
+  replaceServers?: Array<{ next: Server; previous: Server }>;
+  deleteServers?: string[];
+}
+
 /** A map edit applied through HAProxy's runtime API. */
 export type MapEdit = { op: "add" | "set"; key: string; value: string } | { op: "delete"; key: string };
 
@@ -158,7 +179,9 @@ const notFoundAsUndefined = <T>(p: Promise<T>): Promise<T | undefined> =>
 export function buildClient(http: Http, generation: Generation, reloadTimeoutMs = 60_000): DataplaneClient {
   const d = dialects[generation];
   const g = generation;
-  const queue: WriteQueue = createWriteQueue(http, { generation, reloadTimeoutMs });
+  const queue: WriteQueue = createWriteQueue(http, { generation, dialect: d, reloadTimeoutMs });
+  const serverSnapshots = new Map<string, { at: number; list: Promise<Server[] | undefined> }>();
+  queue.onApplied(() => serverSnapshots.clear());
 
   const getJson = async (path: string, query?: Record<string, string>) =>
     d.unwrap(parseJson((await http.request({ method: "GET", path, query })).text));
@@ -173,16 +196,23 @@ export function buildClient(http: Http, generation: Generation, reloadTimeoutMs 
     configurationVersion: async () => Number((await http.request({ method: "GET", path: common.version(g) })).text.trim()),
     transactions: async () => parseValue(z.array(TransactionSchema), (await getJson(common.transactions(g))) ?? [], "transaction list"),
     reload: async (id) => parseAs(ReloadSchema, (await http.request({ method: "GET", path: common.reload(g, id) })).text, "reload"),
-    rawConfiguration: async () => {
-      const body = await getJson(common.rawConfig(g));
-      return typeof body === "string" ? body : String((body as { data?: unknown })?.data ?? "");
-    },
+    rawConfiguration: async () => rawConfigText((await http.request({ method: "GET", path: common.rawConfig(g) })).text),
 
     getBackend: (name) => notFoundAsUndefined(getJson(d.backend(name).path).then((b) => parseValue(BackendSchema, b, "backend"))),
     listBackends: async () => parseValue(z.array(BackendSchema), (await getJson(d.backends().path)) ?? [], "backend list"),
     createBackend: (b) => queue.write({ method: "POST", target: d.backends(), body: b }),
     replaceBackend: (b) => queue.write({ method: "PUT", target: d.backend(b.name), body: b }),
     deleteBackend: (name) => queue.write({ method: "DELETE", target: d.backend(name) }),
+
+    changeBackend: (c) => queue.writeAll([
+      ...(c.create ? [{ method: "POST" as const, target: d.backends(), body: c.create }] : []),
+      ...(c.replace ? [{ method: "PUT" as const, target: d.backend(c.name), body: c.replace }] : []),
+      ...(c.deleteServers ?? []).map((n) => ({ method: "DELETE" as const, target: d.server(c.name, n), runtime: deleteServerEffect(c.name, n) })),
+      ...(c.replaceServers ?? []).map(({ next, previous }) =>
+        ({ method: "PUT" as const, target: d.server(c.name, next.name), body: next, runtime: setServerEffect(c.name, next, previous) })),
+      // Servers of a backend created in the same change come with its reload.
+      ...(c.addServers ?? []).map((s) => ({ method: "POST" as const, target: d.servers(c.name), body: s, runtime: c.create ? undefined : addServerEffect(c.name, s) })),
+    ]),
 
     getServer: (b, n) => notFoundAsUndefined((async () => {
       const t = d.server(b, n);
@@ -192,24 +222,19 @@ export function buildClient(http: Http, generation: Generation, reloadTimeoutMs 
       const t = d.servers(b);
       return parseValue(z.array(ServerSchema), (await getJson(t.path, t.query as Record<string, string>)) ?? [], "server list");
     },
-    createServer: async (b, s) => {
-      const viaRuntime = d.capabilities.runtimeServerAdd && s.maintenance !== "enabled";
-      // HAProxy 2.6 never load-balances to a server added at runtime with `add server … enabled`
-      // (it shows UP, yet takes no request); one added in maintenance and then enabled does.
-      // So a lone create, which DPAPI v3 may apply at runtime, adds it in maintenance, then enables it.
-      const result = await queue.write({ method: "POST", target: d.servers(b), body: s,
-        aloneBody: viaRuntime ? { ...s, maintenance: "enabled" } : undefined });
-      if (result.alone && viaRuntime) {
-        await queue.write({ method: "PUT", target: d.server(b, s.name), body: s, solo: true });
+    readServer: async (b, n) => {
+      let snap = serverSnapshots.get(b);
+      if (!snap || Date.now() - snap.at > READ_SNAPSHOT_MS) {
+        snap = { at: Date.now(), list: notFoundAsUndefined(client.listServers(b)) };
+        snap.list.catch(() => serverSnapshots.delete(b));
+        serverSnapshots.set(b, snap);
       }
-      return result;
+      return (await snap.list)?.find((s) => s.name === n);
     },
-    replaceServer: (b, s, previous) => {
-      const changed = previous ? changedKeys(previous, s) : ["*"];
-      const runtimeOnly = changed.every((k) => RUNTIME_SERVER_FIELDS.has(k));
-      return queue.write({ method: "PUT", target: d.server(b, s.name), body: s, solo: runtimeOnly });
-    },
-    deleteServer: (b, n) => queue.write({ method: "DELETE", target: d.server(b, n) }),
+    createServer: (b, s) => queue.write({ method: "POST", target: d.servers(b), body: s, runtime: addServerEffect(b, s) }),
+    replaceServer: (b, s, previous) =>
+      queue.write({ method: "PUT", target: d.server(b, s.name), body: s, runtime: previous ? setServerEffect(b, s, previous) : undefined }),
+    deleteServer: (b, n) => queue.write({ method: "DELETE", target: d.server(b, n), runtime: deleteServerEffect(b, n) }),
     listRuntimeServers: (b) => notFoundAsUndefined((async () => {
       const t = d.runtimeServers(b);
       return parseValue(z.array(RuntimeServerSchema), (await getJson(t.path, t.query as Record<string, string>)) ?? [], "runtime server list");
@@ -300,7 +325,7 @@ export function buildClient(http: Http, generation: Generation, reloadTimeoutMs 
     uploadCertificate: (name, pem) => queue.exclusive(async () => {
       const res = await http.request({ method: "POST", path: common.storageCerts(g), body: { file: { field: "file_upload", filename: name, content: pem } } });
       const confirmed = await queue.confirm(res);
-      return { ...parseAs(SslCertificateSchema, res.text, "certificate"), reloadId: confirmed.reloadId };
+      return { ...parseAs(SslCertificateSchema, res.text, "certificate"), reloaded: confirmed.reloaded };
     }),
     replaceCertificate: (name, pem) => queue.exclusive(async () =>
       queue.confirm(await http.request({ method: "PUT", path: common.storageCert(g, name), body: { text: pem } }))),
@@ -322,11 +347,6 @@ export function buildClient(http: Http, generation: Generation, reloadTimeoutMs 
     }),
   };
   return client;
-}
-
-function changedKeys(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  return [...keys].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
 }
 
 const clients = new Map<string, Promise<DataplaneClient>>();

@@ -1,36 +1,46 @@
 // How configuration writes reach one endpoint: through one in-process queue,
 // so parallel resource operations never race each other into 409s, and so
-// writes that arrive together share one transaction and one reload (group
-// commit). Every write is confirmed live: a queued reload is polled until it
-// succeeded or failed.
+// writes that arrive together share one transaction (group commit).
+//
+// A batch takes one of two paths, and either way it is live when its callers
+// hear back:
+// - reload path: the transaction is committed with `force_reload`, so DPAPI
+//   answers once HAProxy has reloaded, instead of waiting for its reload
+//   ticker (`reload_delay`, 5 s by default) once per batch;
+// - runtime path: when every write of the batch is a server change HAProxy can
+//   apply at runtime, the transaction's haproxy.cfg is written with
+//   `skip_reload` and the matching runtime commands are sent. If HAProxy
+//   refuses one of them, one forced reload brings it to the written file.
+// Both paths matter because the engine hands us at most `--parallel` (8)
+// operations at a time: a reload per batch of 8 is what made 200 objects take
+// 48 reloads.
 import { DpapiError, isDpapiError } from "./errors";
 import type { Http, HttpResponse } from "./http";
-import { common, type Generation, type Target } from "./dialect";
+import { common, type Dialect, type Generation, type Target } from "./dialect";
 import { ReloadSchema, TransactionSchema, type Reload } from "./schemas";
 import { parseAs } from "./parse";
+import { runtimeFeasible, type RuntimeEffect } from "./runtime-plan";
+
+export type { RuntimeEffect } from "./runtime-plan";
 
 export interface ConfigWrite {
   method: "POST" | "PUT" | "DELETE";
   target: Target;
   body?: unknown;
-  /** Send alone with `version`, never inside a transaction: DPAPI then applies
-   *  runtime-capable changes (server weight, address, maintenance) without a reload. */
-  solo?: boolean;
-  /** Body to send instead of `body` when the write goes alone (outside a transaction). */
-  aloneBody?: unknown;
+  /** What HAProxy needs at runtime to match this write without a reload; absent when only a reload can apply it. */
+  runtime?: RuntimeEffect;
 }
 
 export interface WriteResult {
   status: number;
   body: string;
-  /** The reload this write caused, confirmed succeeded; undefined when HAProxy was changed through its runtime API. */
-  reloadId?: string;
-  /** Sent alone with `version` (so `aloneBody` was used), not inside a shared transaction. */
-  alone: boolean;
+  /** Whether HAProxy was reloaded to apply this write (false: it went through the runtime API). */
+  reloaded: boolean;
 }
 
 interface Pending {
-  write?: ConfigWrite;
+  /** Writes that land together or not at all (one caller's change). */
+  writes?: ConfigWrite[];
   task?: () => Promise<unknown>;
   resolve(v: unknown): void;
   reject(e: unknown): void;
@@ -38,6 +48,7 @@ interface Pending {
 
 export interface WriteQueueOptions {
   generation: Generation;
+  dialect: Dialect;
   reloadTimeoutMs: number;
   /** How long the first write of a batch waits for companions. */
   lingerMs?: number;
@@ -65,25 +76,42 @@ function installSignalCleanup(): void {
   }
 }
 
+export interface WriteQueueStats {
+  transactions: number;
+  /** Reloads this queue caused (forced commits and fallbacks; DPAPI gives forced reloads no id). */
+  reloads: number;
+  /** Batches applied through the runtime API with haproxy.cfg written without a reload. */
+  runtimeBatches: number;
+  versionRetries: number;
+  replays: number;
+}
+
 export interface WriteQueue {
   write(w: ConfigWrite): Promise<WriteResult>;
+  /** Several writes as one change: they share a transaction and all land, or none does. */
+  writeAll(ws: ConfigWrite[]): Promise<WriteResult>;
   /** Runs a non-configuration write (storage, runtime, discovery) in queue order. */
   exclusive<T>(task: () => Promise<T>): Promise<T>;
   waitForReload(reloadId: string): Promise<Reload>;
   /** Waits for the reload a response announces (202 + Reload-Id), if any. */
   confirm(res: HttpResponse): Promise<WriteResult>;
-  /** Transactions and reloads this queue caused, for tests and the benchmark. */
-  readonly stats: { transactions: number; reloads: number; versionRetries: number; replays: number };
+  /** Called after every applied batch (the client drops its read snapshots). */
+  onApplied(listener: () => void): void;
+  readonly stats: WriteQueueStats;
 }
 
 export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueue {
   const g = opts.generation;
+  const d = opts.dialect;
   const lingerMs = opts.lingerMs ?? 30;
   const maxVersionRetries = opts.maxVersionRetries ?? 8;
   const maxReplays = opts.maxReplays ?? 5;
-  const stats = { transactions: 0, reloads: 0, versionRetries: 0, replays: 0 };
+  const stats: WriteQueueStats = { transactions: 0, reloads: 0, runtimeBatches: 0, versionRetries: 0, replays: 0 };
+  const appliedListeners: Array<() => void> = [];
   let pending: Pending[] = [];
   let draining = false;
+
+  const applied = () => { for (const l of appliedListeners) l(); };
 
   async function currentVersion(): Promise<number> {
     const res = await http.request({ method: "GET", path: common.version(g) });
@@ -92,20 +120,22 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
     return v;
   }
 
+  function reloadFailed(path: string, output: string | undefined, id?: string): DpapiError {
+    return new DpapiError({
+      code: "DPAPI_RELOAD_FAILED", method: "GET", path,
+      message: `HAProxy rejected the reload${id ? ` ${id}` : ""}; the Data Plane API restored the last working configuration`,
+      reloadOutput: output, dpapiMessage: output,
+      hint: `HAProxy said: ${(output ?? "").trim().slice(0, 1000) || "(no output)"}`,
+    });
+  }
+
   async function waitForReload(reloadId: string): Promise<Reload> {
     const deadline = Date.now() + opts.reloadTimeoutMs;
-    for (let delay = 100; ; delay = Math.min(delay * 2, 500)) {
+    for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
       const res = await http.request({ method: "GET", path: common.reload(g, reloadId) });
       const reload = parseAs(ReloadSchema, res.text, "reload");
       if (reload.status === "succeeded") return reload;
-      if (reload.status === "failed") {
-        throw new DpapiError({
-          code: "DPAPI_RELOAD_FAILED", method: "GET", path: common.reload(g, reloadId),
-          message: `HAProxy rejected the reload ${reloadId}; the Data Plane API restored the last working configuration`,
-          reloadOutput: reload.response, dpapiMessage: reload.response,
-          hint: `HAProxy said: ${(reload.response ?? "").trim().slice(0, 1000) || "(no output)"}`,
-        });
-      }
+      if (reload.status === "failed") throw reloadFailed(common.reload(g, reloadId), reload.response, reloadId);
       if (Date.now() > deadline) {
         throw new DpapiError({ code: "DPAPI_TIMEOUT", message: `reload ${reloadId} still in progress after ${opts.reloadTimeoutMs} ms`,
           hint: "check the reload command in dataplaneapi.yaml and HAProxy's logs" });
@@ -120,32 +150,20 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
       stats.reloads++;
       await waitForReload(reloadId);
     }
-    return { status: res.status, body: res.text, reloadId: reloadId || undefined, alone: false };
+    return { status: res.status, body: res.text, reloaded: Boolean(reloadId) };
   }
 
-  /** One write with `version`, retried with a fresh version on a version conflict. */
-  async function writeVersioned(w: ConfigWrite): Promise<WriteResult> {
-    for (let attempt = 0; ; attempt++) {
-      const version = await currentVersion();
-      try {
-        const body = w.aloneBody ?? w.body;
-        const res = await http.request({
-          method: w.method, path: w.target.path, query: { ...w.target.query, version },
-          body: body === undefined ? undefined : { json: body },
-        });
-        return { ...(await confirm(res)), alone: true };
-      } catch (e) {
-        if (isDpapiError(e, "DPAPI_VERSION_CONFLICT") && attempt < maxVersionRetries) {
-          stats.versionRetries++;
-          await sleep(jitter(20 * (attempt + 1)));
-          continue;
-        }
-        throw e;
-      }
-    }
+  /**
+   * A forced reload answers once HAProxy reloaded. A failed one comes back as a 400 whose message
+   * starts "Reload failed:" and carries the reload command's output (DPAPI has then restored the last
+   * working haproxy.cfg); it is not a validation error, so it must not be bisected.
+   */
+  function asReloadFailure(e: unknown, path: string): unknown {
+    if (isDpapiError(e) && /^reload failed/i.test(e.dpapiMessage ?? "")) return reloadFailed(path, e.dpapiMessage);
+    return e;
   }
 
-  async function openTransaction(): Promise<string> {
+  async function openTransaction(): Promise<{ id: string; version: number }> {
     for (let attempt = 0; ; attempt++) {
       const version = await currentVersion();
       try {
@@ -154,7 +172,7 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
         openTransactions.set(txn.id, { http, path: common.transaction(g, txn.id) });
         installSignalCleanup();
         stats.transactions++;
-        return txn.id;
+        return { id: txn.id, version };
       } catch (e) {
         const retriable = isDpapiError(e, "DPAPI_VERSION_CONFLICT") || isDpapiError(e, "DPAPI_TOO_MANY_TXNS");
         if (retriable && attempt < maxVersionRetries) {
@@ -172,63 +190,152 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
     await http.exchange({ method: "DELETE", path: common.transaction(g, id) }).catch(() => undefined);
   }
 
-  /**
-   * Applies the writes in one transaction. A write DPAPI refuses fails only its
-   * own caller; a commit HAProxy refuses is bisected so the bad write is found
-   * and its neighbours still land. An outdated transaction is replayed.
-   */
-  async function writeTogether(items: Pending[], replays = 0): Promise<void> {
-    if (items.length === 1) {
-      await writeVersioned(items[0].write!).then(items[0].resolve, items[0].reject);
-      return;
-    }
+  /** Brings HAProxy to the written haproxy.cfg: an empty transaction committed with force_reload. */
+  async function forceReload(): Promise<void> {
     const txn = await openTransaction();
     let committed = false;
     try {
+      await http.request({ method: "PUT", path: common.transaction(g, txn.id), query: { force_reload: true } })
+        .catch((e) => { throw asReloadFailure(e, common.transaction(g, txn.id)); });
+      committed = true;
+      openTransactions.delete(txn.id);
+      stats.reloads++;
+    } finally {
+      if (!committed) await closeTransaction(txn.id);
+    }
+  }
+
+  const isOutdated = (e: unknown) => isDpapiError(e, "DPAPI_TXN_OUTDATED") || isDpapiError(e, "DPAPI_VERSION_CONFLICT");
+
+  /**
+   * Applies the writes in one transaction. A write DPAPI refuses fails only its
+   * own caller; a file HAProxy refuses is bisected so the bad write is found
+   * and its neighbours still land. An outdated transaction is replayed.
+   */
+  async function writeTogether(items: Pending[], replays = 0): Promise<void> {
+    const txn = await openTransaction();
+    let closed = false;
+    const close = async () => { if (!closed) { closed = true; await closeTransaction(txn.id); } };
+    try {
       const accepted: Pending[] = [];
+      let tainted = false;
       for (const item of items) {
-        const w = item.write!;
-        try {
-          await http.request({
-            method: w.method, path: w.target.path, query: { ...w.target.query, transaction_id: txn },
-            body: w.body === undefined ? undefined : { json: w.body },
-          });
-          accepted.push(item);
-        } catch (e) {
-          if (isDpapiError(e) && e.status !== undefined && e.status >= 400 && e.status < 500) item.reject(e);
-          else throw e;
+        const writes = item.writes!;
+        for (let k = 0; k < writes.length; k++) {
+          const w = writes[k];
+          try {
+            await http.request({
+              method: w.method, path: w.target.path, query: { ...w.target.query, transaction_id: txn.id },
+              body: w.body === undefined ? undefined : { json: w.body },
+            });
+            if (k === writes.length - 1) accepted.push(item);
+          } catch (e) {
+            if (!(isDpapiError(e) && e.status !== undefined && e.status >= 400 && e.status < 500)) throw e;
+            item.reject(e);
+            // Earlier writes of this change are in the transaction: start again without it.
+            if (k > 0) tainted = true;
+            break;
+          }
         }
       }
+      if (tainted) {
+        await close();
+        if (accepted.length) await writeTogether(accepted, replays);
+        return;
+      }
       if (accepted.length === 0) return;
-      let res: HttpResponse;
+
+      let reloaded = true;
       try {
-        res = await http.request({ method: "PUT", path: common.transaction(g, txn) });
-        committed = true;
-        openTransactions.delete(txn);
+        const effects = accepted.flatMap((i) => i.writes!.map((w) => w.runtime));
+        const runtimeOnly = effects.every((e): e is RuntimeEffect => e !== undefined);
+        const cfg = runtimeOnly
+          ? rawConfigText((await http.request({ method: "GET", path: common.rawConfig(g), query: { transaction_id: txn.id } })).text)
+          : undefined;
+        if (runtimeOnly && cfg !== undefined && runtimeFeasible(cfg, effects)) {
+          await writeFileWithoutReload(cfg, txn.version, effects);
+          await close();
+          reloaded = !(await applyAtRuntime(effects));
+          if (reloaded) await forceReload();
+          else stats.runtimeBatches++;
+        } else {
+          await http.request({ method: "PUT", path: common.transaction(g, txn.id), query: { force_reload: true } })
+            .catch((e) => { throw asReloadFailure(e, common.transaction(g, txn.id)); });
+          closed = true;
+          openTransactions.delete(txn.id);
+          stats.reloads++;
+        }
       } catch (e) {
-        const outdated = isDpapiError(e, "DPAPI_TXN_OUTDATED") || isDpapiError(e, "DPAPI_VERSION_CONFLICT");
-        if (outdated && replays < maxReplays) {
+        if (isOutdated(e) && replays < maxReplays) {
           stats.replays++;
-          await closeTransaction(txn);
+          await close();
           return writeTogether(accepted, replays + 1);
         }
         if (isDpapiError(e, "DPAPI_VALIDATION") && accepted.length > 1) {
-          await closeTransaction(txn);
+          await close();
           const half = Math.ceil(accepted.length / 2);
           await writeTogether(accepted.slice(0, half));
           await writeTogether(accepted.slice(half));
           return;
         }
-        throw e;
-      }
-      const result = await confirm(res).catch((e) => {
         for (const item of accepted) item.reject(e);
-        return undefined;
-      });
-      if (result) for (const item of accepted) item.resolve(result);
+        return;
+      }
+      for (const item of accepted) item.resolve({ status: 200, body: "", reloaded });
     } finally {
-      if (!committed) await closeTransaction(txn);
+      await close();
+      applied();
     }
+  }
+
+  /**
+   * Writes the transaction's haproxy.cfg as the live file without a reload,
+   * applying the runtime actions DPAPI knows (weight, address, state) in the same
+   * request. A version conflict means someone else wrote meanwhile: the caller replays.
+   */
+  async function writeFileWithoutReload(cfg: string, version: number, effects: RuntimeEffect[]): Promise<void> {
+    const actions = effects.flatMap(runtimeActionsOf);
+    try {
+      await http.request({
+        method: "POST", path: common.rawConfig(g), query: { skip_reload: true, version },
+        body: { text: cfg }, headers: actions.length ? { "x-runtime-actions": actions.join(";") } : undefined,
+      });
+    } catch (e) {
+      // DPAPI runs the runtime actions after it wrote the file: if the version moved on, the file is
+      // written and only HAProxy's runtime lags behind, which one reload fixes.
+      if (actions.length && !isOutdated(e) && !isDpapiError(e, "DPAPI_VALIDATION") && (await currentVersion()) > version) {
+        await forceReload();
+        return;
+      }
+      throw e;
+    }
+  }
+
+  /** Sends the runtime commands DPAPI has no header action for; false when HAProxy refused one. */
+  async function applyAtRuntime(effects: RuntimeEffect[]): Promise<boolean> {
+    let ok = true;
+    for (const e of effects) {
+      try {
+        if (e.op === "add-server") {
+          // HAProxy 2.6 never load-balances to a server added with `enabled`; one added in
+          // maintenance and then set ready does.
+          const t = d.runtimeServers(e.backend);
+          await http.request({ method: "POST", path: t.path, query: t.query, body: { json: { ...e.server, maintenance: "enabled" } } });
+          if (e.server.maintenance !== "enabled") {
+            const s = d.runtimeServer(e.backend, e.server.name);
+            await http.request({ method: "PUT", path: s.path, query: s.query, body: { json: { admin_state: "ready" } } });
+          }
+        } else if (e.op === "delete-server") {
+          // Already in maintenance (header action). HAProxy refuses `del server` while connections
+          // remain; the server then stays in maintenance, taking nothing, until the next reload.
+          const s = d.runtimeServer(e.backend, e.name);
+          await http.exchange({ method: "DELETE", path: s.path, query: s.query });
+        }
+      } catch {
+        ok = false;
+      }
+    }
+    return ok;
   }
 
   async function drain(): Promise<void> {
@@ -240,8 +347,7 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
         pending = [];
         const together: Pending[] = [];
         for (const item of batch) {
-          if (item.task) await item.task().then(item.resolve, item.reject);
-          else if (item.write!.solo) await writeVersioned(item.write!).then(item.resolve, item.reject);
+          if (item.task) await item.task().then(item.resolve, item.reject).finally(applied);
           else together.push(item);
         }
         if (together.length > 0) {
@@ -264,8 +370,28 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
     stats,
     waitForReload,
     confirm,
-    write: (w) => enqueue<WriteResult>({ write: w }),
+    onApplied: (l) => { appliedListeners.push(l); },
+    write: (w) => enqueue<WriteResult>({ writes: [w] }),
+    writeAll: (ws) => ws.length ? enqueue<WriteResult>({ writes: ws }) : Promise.resolve({ status: 200, body: "", reloaded: false }),
     exclusive: <T>(task: () => Promise<T>) => enqueue<T>({ task }),
   };
 }
 
+/** haproxy.cfg from a raw GET: v3 sends it as a JSON string, v2 inside `{_version, data}`. */
+export function rawConfigText(text: string): string {
+  let body: unknown = text;
+  try { body = JSON.parse(text); } catch { /* plain text */ }
+  if (typeof body === "string") return body;
+  return String((body as { data?: unknown } | null)?.data ?? "");
+}
+
+/** DPAPI's X-Runtime-Actions for an effect (run right after it wrote the file). */
+function runtimeActionsOf(e: RuntimeEffect): string[] {
+  if (e.op === "delete-server") return [`SetServerState ${e.backend} ${e.name} maint`];
+  if (e.op !== "set-server") return [];
+  const out: string[] = [];
+  if (e.address !== undefined) out.push(`SetServerAddr ${e.backend} ${e.name} ${e.address} ${e.port ?? 0}`);
+  if (e.weight !== undefined) out.push(`SetServerWeight ${e.backend} ${e.name} ${e.weight}`);
+  if (e.state !== undefined) out.push(`SetServerState ${e.backend} ${e.name} ${e.state}`);
+  return out;
+}

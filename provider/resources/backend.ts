@@ -1,13 +1,26 @@
 // The life of a Backend: inputs, check, diff, create, read, update, delete.
 import { z } from "zod";
-import { BackendSchema, BALANCE_ALGORITHMS, HTTP_CHECK_METHODS, NAME_PATTERN, isDpapiError, DpapiError, type Backend } from "../client";
+import { BackendSchema, BALANCE_ALGORITHMS, HTTP_CHECK_METHODS, NAME_PATTERN, isDpapiError, DpapiError, type Backend, type Server } from "../client";
 import { clientFor } from "../connection";
 import {
-  ResourceConnectionSchema, toState, checkInputs, compact, diffInputs, inputsOfState, withoutProvider,
+  ResourceConnectionSchema, toState, checkInputs, compact, diffInputs, changedInputs, inputsOfState, withoutProvider, UNKNOWN,
   type CheckResult, type DiffResult,
   removeObject,
 } from "./common";
-import { ServerOptionsSchema, serverOptionsToWire, serverOptionsFromWire } from "./server-options";
+import {
+  ServerOptionsSchema, ServerFieldsSchema, serverOptionsToWire, serverOptionsFromWire, serverToWire, serverFromWire, mergeServer,
+  type ServerFields,
+} from "./server-options";
+
+const InlineServersSchema = z.array(ServerFieldsSchema).superRefine((list, ctx) => {
+  const seen = new Set<string>();
+  list.forEach((s, i) => {
+    if (seen.has(s.name)) ctx.addIssue({ code: "custom", path: [i, "name"], message: `"${s.name}" is used by another server of this backend; names must be unique` });
+    seen.add(s.name);
+  });
+}).describe("Servers of this backend, managed with it as one resource: created in the backend's own transaction, " +
+  "diffed by name (weight, address, port, maintenance and drain changes need no reload). Servers not listed here " +
+  "(e.g. `Server` resources of other programs) are left alone.");
 
 const ms = (what: string) => z.number().int().nonnegative().describe(`${what}, in milliseconds.`);
 
@@ -47,6 +60,7 @@ export const BackendInputsSchema = z.strictObject({
   defaultServer: ServerOptionsSchema.optional().describe("`default-server` options every server of this backend inherits. Note: DPAPI then adds servers with a reload, never through the runtime API."),
   extra: BackendSchema.partial().omit({ name: true }).optional()
     .describe("Any other field of the DPAPI backend model (snake_case, as in the DPAPI spec), validated against it."),
+  servers: InlineServersSchema.optional(),
   adopt: z.boolean().default(false).describe("Take over a backend that already exists instead of failing with 'already exists'."),
   connection: ResourceConnectionSchema.optional(),
 });
@@ -55,7 +69,8 @@ export type BackendInputs = z.input<typeof BackendInputsSchema>;
 type Desired = z.output<typeof BackendInputsSchema>;
 export type BackendState = Desired & { stateVersion: number };
 
-const INPUT_KEYS = ["name", "mode", "balance", "healthCheck", "timeouts", "cookie", "forwardFor", "defaultServer", "extra", "adopt", "connection"] as const;
+const BACKEND_KEYS = ["name", "mode", "balance", "healthCheck", "timeouts", "cookie", "forwardFor", "defaultServer", "extra", "adopt", "connection"] as const;
+const INPUT_KEYS = [...BACKEND_KEYS, "servers"] as const;
 /** Wire fields this resource owns; everything else on the backend is left as it is. */
 const OWNED_WIRE_FIELDS = ["mode", "balance", "adv_check", "httpchk_params", "connect_timeout", "server_timeout", "queue_timeout",
   "tunnel_timeout", "http_request_timeout", "http_keep_alive_timeout", "check_timeout", "cookie", "forwardfor", "default_server"];
@@ -106,11 +121,30 @@ function fromWire(b: Backend, like: Desired): Partial<Desired> {
   }) as Partial<Desired>;
 }
 
-function desired(inputs: Record<string, unknown>): Desired {
-  return BackendInputsSchema.parse(withoutProvider(inputs));
+/**
+ * Inline servers are stored keyed by name, so `pulumi preview --diff` shows a change
+ * as `servers.api-1.weight`, not as a shifted list index. Programs give a list.
+ */
+type KeyedServers = Record<string, Omit<ServerFields, "name">>;
+
+function keyedServers(list: ServerFields[]): KeyedServers {
+  return Object.fromEntries(list.map(({ name, ...rest }) => [name, rest]));
 }
 
-const state = (d: Desired): BackendState => toState(d);
+function serverList(v: unknown): unknown {
+  if (!v || typeof v !== "object" || Array.isArray(v)) return v;
+  return Object.entries(v as Record<string, object>).map(([name, rest]) => ({ ...rest, name }));
+}
+
+function desired(inputs: Record<string, unknown>): Desired {
+  const raw = withoutProvider(inputs);
+  return BackendInputsSchema.parse(raw.servers === undefined ? raw : { ...raw, servers: serverList(raw.servers) });
+}
+
+const state = (d: Desired): BackendState => {
+  const { servers, ...rest } = d;
+  return toState({ ...rest, ...(servers ? { servers: keyedServers(servers) } : {}) }) as unknown as BackendState;
+};
 
 /** Keeps what we do not own (e.g. `from`, set by DPAPI or by hand) when replacing the whole backend. */
 function merged(current: Backend | undefined, want: Backend): Backend {
@@ -119,7 +153,15 @@ function merged(current: Backend | undefined, want: Backend): Backend {
 }
 
 export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<CheckResult<Record<string, unknown>>> {
-  return checkInputs("Backend", BackendInputsSchema, news);
+  const listed = news.servers === undefined ? news : { ...news, servers: serverList(news.servers) };
+  const result = checkInputs("Backend", BackendInputsSchema, listed);
+  const list = listed.servers;
+  // Keyed by name only when every name is known; during a preview with unknown names the list stays a list.
+  if (result.inputs && Array.isArray(list) && list.every((s) => typeof s?.name === "string" && s.name !== UNKNOWN)) {
+    const parsed = result.inputs.servers;
+    result.inputs = { ...result.inputs, servers: keyedServers((Array.isArray(parsed) ? parsed : list) as ServerFields[]) };
+  }
+  return result;
 }
 
 export async function diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<DiffResult> {
@@ -130,15 +172,17 @@ export async function create(inputs: Record<string, unknown>) {
   const d = desired(inputs);
   const client = await clientFor(d.connection);
   const want = toWire(d);
+  const servers = (d.servers ?? []).map(serverToWire);
   if (d.adopt) {
     const current = await client.getBackend(d.name);
     if (current) {
-      await client.replaceBackend(merged(current, want));
+      const live = await client.listServers(d.name);
+      await client.changeBackend({ name: d.name, replace: merged(current, want), ...serverChanges(live, servers, []) });
       return { id: d.name, outs: state(d) };
     }
   }
   try {
-    await client.createBackend(want);
+    await client.changeBackend({ name: d.name, create: want, addServers: servers });
   } catch (e) {
     if (isDpapiError(e, "DPAPI_EXISTS")) {
       throw new DpapiError({ code: "DPAPI_EXISTS", message: `Backend "${d.name}" already exists in HAProxy`,
@@ -149,26 +193,58 @@ export async function create(inputs: Record<string, unknown>) {
   return { id: d.name, outs: state(d) };
 }
 
+/**
+ * Server writes that turn the live servers into the declared ones: declared ones
+ * missing are added, differing ones replaced, and `dropped` (declared before, no
+ * longer) deleted. Servers never declared here are not touched.
+ */
+function serverChanges(live: Server[], want: Server[], dropped: string[]) {
+  const byName = new Map(live.map((s) => [s.name, s]));
+  const addServers = want.filter((s) => !byName.has(s.name));
+  const replaceServers = want.flatMap((s) => {
+    const previous = byName.get(s.name);
+    if (!previous) return [];
+    const next = mergeServer(previous, s);
+    return JSON.stringify(sortedEntries(next)) === JSON.stringify(sortedEntries(previous)) ? [] : [{ next, previous }];
+  });
+  return { addServers, replaceServers, deleteServers: dropped.filter((n) => byName.has(n)) };
+}
+
+const sortedEntries = (o: object) => Object.entries(o).filter(([, v]) => v !== undefined && v !== null).sort(([a], [b]) => a.localeCompare(b));
+
 export async function read(id: string, props: Record<string, unknown>) {
-  const old = BackendInputsSchema.parse({ ...inputsOfState(props), name: props.name ?? id });
+  const old = desired({ ...inputsOfState(props), name: props.name ?? id });
   const client = await clientFor(old.connection);
   const live = await client.getBackend(id);
   if (!live) return {};
+  // Declared inline servers are read back; a missing one drops out, so refresh shows it as gone.
+  const servers = old.servers && await client.listServers(id).then((list) => old.servers!.flatMap((want) => {
+    const s = list.find((x) => x.name === want.name);
+    return s ? [serverFromWire(s, want)] : [];
+  }));
   // Everything HAProxy has is read back; only what is not in HAProxy (adopt, connection) comes from state.
-  const observed = state({ adopt: old.adopt, connection: old.connection, ...fromWire(live, old) } as Desired);
+  const observed = state({ adopt: old.adopt, connection: old.connection, ...fromWire(live, old), servers } as Desired);
   return { id, props: observed, inputs: observed };
 }
 
 export async function update(id: string, olds: Record<string, unknown>, news: Record<string, unknown>) {
   const d = desired(news);
+  const before = desired(inputsOfState(olds));
   const client = await clientFor(d.connection);
   const current = await client.getBackend(id);
   if (!current) {
     throw new DpapiError({ code: "DPAPI_NOT_FOUND", message: `Backend "${id}" no longer exists in HAProxy`,
       hint: "run `pulumi refresh` so Pulumi forgets it, then `pulumi up` recreates it" });
   }
-  await client.replaceBackend(merged(current, toWire(d)));
-  void olds;
+  const backendChanged = changedInputs(BACKEND_KEYS, olds, withoutProvider(news)).length > 0;
+  const want = (d.servers ?? []).map(serverToWire);
+  const dropped = (before.servers ?? []).map((s) => s.name).filter((n) => !want.some((s) => s.name === n));
+  const live = d.servers || before.servers ? await client.listServers(id) : [];
+  await client.changeBackend({
+    name: id,
+    replace: backendChanged ? merged(current, toWire(d)) : undefined,
+    ...serverChanges(live, want, dropped),
+  });
   return { outs: state(d) };
 }
 

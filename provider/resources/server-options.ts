@@ -1,7 +1,8 @@
-// Options a server takes, shared by Server and by Backend.defaultServer
-// (`server_params` in the DPAPI model).
+// What a server is, shared by Server, Backend.servers (inline servers) and
+// Backend.defaultServer (`server_params` in the DPAPI model): the input schema
+// and the mapping to and from the DPAPI wire model.
 import { z } from "zod";
-import type { ServerParams } from "../client";
+import { ServerSchema, type Server, type ServerParams } from "../client";
 import { compact } from "./common";
 
 const toggle = (b: boolean | undefined) => (b === undefined ? undefined : b ? "enabled" as const : "disabled" as const);
@@ -41,4 +42,57 @@ export function serverOptionsFromWire(w: ServerParams, like: ServerOptions | und
     fall: w.fall ?? undefined, backup: sw(w.backup, "backup"), ssl: sw(w.ssl, "ssl"), verify: w.verify, sni: w.sni,
     caFile: w.ssl_cafile, maxconn: w.maxconn ?? undefined,
   });
+}
+
+/** A server's own fields: everything but where it lives (backend) and how it is managed (adopt, connection). */
+export const ServerFieldsSchema = ServerOptionsSchema.extend({
+  name: z.string().regex(/^[^\s]+$/, "must not contain whitespace").describe("Server name. Defaults to the Pulumi resource name. Changing it replaces the server."),
+  address: z.string().regex(/^[^\s]+$/, "must be an IP address or host name without whitespace").describe("IP address or host name. Changed without a reload."),
+  port: z.number({ error: "must be an integer from 1 to 65535" }).int().min(1, "must be from 1 to 65535").max(65535, "must be from 1 to 65535").optional().describe("TCP port, 1-65535. Changed without a reload."),
+  maintenance: z.boolean().default(false).describe("Put the server in maintenance (takes no traffic). Changed without a reload."),
+  drain: z.boolean().default(false).describe("Drain the server: no new sessions (weight 0), existing ones finish. Changed without a reload."),
+  extra: ServerSchema.partial().omit({ name: true, address: true, port: true }).optional()
+    .describe("Any other field of the DPAPI server model (snake_case), validated against it."),
+});
+
+export type ServerFields = z.output<typeof ServerFieldsSchema>;
+
+/** Wire fields a server declaration owns; the rest of a live server is kept as it is. */
+const OWNED_SERVER_WIRE_FIELDS = ["address", "port", "weight", "check", "inter", "rise", "fall", "backup", "ssl", "verify", "sni",
+  "ssl_cafile", "maxconn", "maintenance"];
+
+export function serverToWire(d: ServerFields): Server {
+  return compact({
+    ...(d.extra ?? {}),
+    ...serverOptionsToWire(d),
+    name: d.name,
+    address: d.address,
+    port: d.port,
+    weight: d.drain ? 0 : d.weight,
+    // Always explicit: DPAPI v3 on HAProxy < 3.0 leaves runtime-added servers in maintenance otherwise.
+    maintenance: d.maintenance ? "enabled" as const : "disabled" as const,
+  });
+}
+
+/** The declaration that describes a live server, shaped like `like` (what the program declared). */
+export function serverFromWire(s: Server, like: ServerFields): ServerFields {
+  const options = serverOptionsFromWire(s, like);
+  const drained = like.drain && s.weight === 0;
+  const extra = like.extra ? Object.fromEntries(Object.keys(like.extra).map((k) => [k, (s as Record<string, unknown>)[k]])) : undefined;
+  return compact({
+    ...options,
+    weight: drained ? like.weight : options.weight,
+    drain: like.drain ? drained : false,
+    name: s.name,
+    address: s.address,
+    port: s.port ?? undefined,
+    maintenance: s.maintenance === "enabled",
+    extra,
+  }) as ServerFields;
+}
+
+/** `want` over what the live server has and no declaration owns (e.g. fields set by hand). */
+export function mergeServer(current: Server, want: Server): Server {
+  const kept = Object.fromEntries(Object.entries(current).filter(([k]) => !OWNED_SERVER_WIRE_FIELDS.includes(k) && !(k in want)));
+  return { ...kept, ...want };
 }

@@ -161,8 +161,10 @@ log_targets:
  * that served before have left. A bare `kill -USR2` returns at once, so DPAPI
  * would report "succeeded" while the old worker still takes requests.
  */
-function reloadScript(pidFile: string): string {
+function reloadScript(pidFile: string, reloadLog: string): string {
   return `#!/bin/sh
+# One line per run: forced reloads get no reload id, so tests count reloads here.
+date +%s.%N >> "${reloadLog}"
 # Tests make the next reload fail the way a rejected HAProxy reload does.
 if [ -f "${pidFile}.fail-next-reload" ]; then cat "${pidFile}.fail-next-reload" >&2; rm -f "${pidFile}.fail-next-reload"; exit 1; fi
 master="$(cat ${pidFile})"
@@ -234,7 +236,7 @@ export async function startBench(opts: BenchOptions = {}): Promise<Bench> {
   writeFileSync(configPath, haproxyConfig(dir, frontendPort, user, password, {
     ...opts, frontendLines: opts.frontendLines?.map(inDir), extraConfig: opts.extraConfig && inDir(opts.extraConfig),
   }));
-  writeFileSync(join(dir, "reload.sh"), reloadScript(pidFile));
+  writeFileSync(join(dir, "reload.sh"), reloadScript(pidFile, join(dir, "reloads.log")));
   writeFileSync(join(dir, "status.sh"), `#!/bin/sh\nkill -0 "$(cat ${pidFile})"\n`);
   chmodSync(join(dir, "reload.sh"), 0o755);
   chmodSync(join(dir, "status.sh"), 0o755);

@@ -28,10 +28,11 @@ for (const gen of GENERATIONS) {
       expect(client.generation).toBe(gen);
     });
 
-    test("backend CRUD: create, read, replace, delete, each confirmed by a reload", async () => {
+    test("backend CRUD: create, read, replace, delete, each live when it returns", async () => {
+      const before = await reloadCount(bench);
       const created = await client.createBackend({ name: "crud", mode: "http", balance: { algorithm: "roundrobin" } });
-      expect(created.reloadId).toMatch(/^\d{4}-\d{2}-\d{2}-\d+$/);
-      expect((await client.reload(created.reloadId!)).status).toBe("succeeded");
+      expect(created.reloaded).toBe(true);
+      expect(await reloadCount(bench)).toBe(before + 1);
       expect(await bench.runtime("show backend")).toMatch(/^crud$/m);
       expect(await client.getBackend("crud")).toMatchObject({ name: "crud", mode: "http", balance: { algorithm: "roundrobin" } });
       await client.replaceBackend({ name: "crud", mode: "http", balance: { algorithm: "leastconn" } });
@@ -49,13 +50,48 @@ for (const gen of GENERATIONS) {
       const before = await reloadCount(bench);
       const previous = (await client.getServer("srv", "s1"))!;
       const res = await client.replaceServer("srv", { ...previous, weight: 20 }, previous);
-      expect(res.reloadId).toBeUndefined();
+      expect(res.reloaded).toBe(false);
       expect(await reloadCount(bench)).toBe(before);
       expect(await bench.runtime("get weight srv/s1")).toMatch(/^20 /);
       expect((await client.listServers("srv")).map((s) => s.name)).toEqual(["s1"]);
       await client.deleteServer("srv", "s1");
       expect(await client.getServer("srv", "s1")).toBeUndefined();
       await client.deleteBackend("srv");
+    });
+
+    test("servers added to a live backend serve at once without a reload, are written to haproxy.cfg and survive the next reload", async () => {
+      await client.createBackend({ name: "rt", balance: { algorithm: "roundrobin" } });
+      const before = await reloadCount(bench);
+      await Promise.all(Array.from({ length: 5 }, (_, i) =>
+        client.createServer("rt", { name: `r${i}`, address: "127.0.0.1", port: up.port, maintenance: "disabled" })));
+      expect(await reloadCount(bench)).toBe(before);
+      expect(haproxyCfg(bench).match(/^\s+server r\d /gm)).toHaveLength(5);
+      expect(await sendThrough(bench, "rt", 10)).toEqual({ up: 10 });
+      // Another change reloads HAProxy: the servers come back from the file.
+      await client.createBackend({ name: "rt_other" });
+      expect(await reloadCount(bench)).toBe(before + 1);
+      expect(await sendThrough(bench, "rt", 10)).toEqual({ up: 10 });
+      const before2 = await reloadCount(bench);
+      await Promise.all(Array.from({ length: 5 }, (_, i) => client.deleteServer("rt", `r${i}`)));
+      expect(await reloadCount(bench)).toBe(before2);
+      expect(haproxyCfg(bench)).not.toMatch(/^\s+server r\d /m);
+      expect(await sendThrough(bench, "rt", 2)).toEqual({ "HTTP 503": 2 });
+      await client.deleteBackend("rt");
+      await client.deleteBackend("rt_other");
+    });
+
+    test("a server with health checks is added by a reload, since HAProxy would not check it if added at runtime", async () => {
+      await client.createBackend({ name: "chk", balance: { algorithm: "roundrobin" } });
+      const before = await reloadCount(bench);
+      await client.createServer("chk", { name: "c1", address: "127.0.0.1", port: up.port, check: "enabled", inter: 100, maintenance: "disabled" });
+      expect(await reloadCount(bench)).toBe(before + 1);
+      let status = "";
+      for (let i = 0; i < 30 && !/L4OK|L7OK/.test(status); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        status = (await bench.runtime("show stat chk 4 -1")).split("\n").find((l) => l.startsWith("chk,c1,")) ?? "";
+      }
+      expect(status).toMatch(/L4OK|L7OK/);
+      await client.deleteBackend("chk");
     });
 
     test("creating what exists is its own error, not retried", async () => {

@@ -1,6 +1,7 @@
 // Direct reads of the bench's Data Plane API that tests use as ground truth,
 // independent of the client under test.
 import { readFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
 import type { Bench } from "../bench/bench";
 
 function auth(bench: Bench) {
@@ -28,11 +29,13 @@ export async function configVersion(bench: Bench): Promise<number> {
   return Number(await rawGet(bench, "/services/haproxy/configuration/version"));
 }
 
-/** How many reloads DPAPI ran since it started: its ids end in a counter from 0, and it lists only the latest. */
+/**
+ * How many times DPAPI ran the reload command since the bench started (the bench's reload script
+ * logs each run). Reload ids would miss forced reloads, which DPAPI gives no id.
+ */
 export async function reloadCount(bench: Bench): Promise<number> {
-  const list = (await rawGet(bench, "/services/haproxy/reloads")) as Array<{ id: string }> | null;
-  const ids = (list ?? []).map((r) => Number(r.id.split("-").pop()));
-  return ids.length ? Math.max(...ids) + 1 : 0;
+  const log = join(bench.dir, "reloads.log");
+  return existsSync(log) ? readFileSync(log, "utf8").split("\n").filter(Boolean).length : 0;
 }
 
 export async function openTransactions(bench: Bench): Promise<unknown[]> {
