@@ -1,7 +1,7 @@
 // The transport: one keep-alive undici Pool per endpoint, basic auth, TLS
 // options, timeouts, and the single place where a failed exchange becomes a
 // DpapiError. The password is only ever inside the Authorization header.
-import { Pool } from "undici";
+import type { Pool } from "undici";
 import { randomUUID } from "node:crypto";
 import { DpapiError, errorFromResponse } from "./errors";
 import type { Connection } from "./options";
@@ -48,7 +48,9 @@ function poolFor(conn: Connection): Pool {
   const key = `${origin}|${conn.caCert ?? ""}|${conn.clientCert ?? ""}|${conn.insecureSkipVerify}|${conn.timeoutMs}`;
   let pool = pools.get(key);
   if (!pool) {
-    pool = new Pool(origin, {
+    // Loaded on first use: a preview only checks and diffs, and needs no transport.
+    const { Pool: UndiciPool } = require("undici") as typeof import("undici");
+    pool = new UndiciPool(origin, {
       connections: 8,
       keepAliveTimeout: 10_000,
       headersTimeout: conn.timeoutMs,

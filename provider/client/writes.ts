@@ -104,6 +104,8 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
   const g = opts.generation;
   const d = opts.dialect;
   const lingerMs = opts.lingerMs ?? 30;
+  const quietMs = 25;
+  const reloadLingerMaxMs = 250;
   const maxVersionRetries = opts.maxVersionRetries ?? 8;
   const maxReplays = opts.maxReplays ?? 5;
   const stats: WriteQueueStats = { transactions: 0, reloads: 0, runtimeBatches: 0, versionRetries: 0, replays: 0 };
@@ -313,8 +315,7 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
 
   /** Sends the runtime commands DPAPI has no header action for; false when HAProxy refused one. */
   async function applyAtRuntime(effects: RuntimeEffect[]): Promise<boolean> {
-    let ok = true;
-    for (const e of effects) {
+    const results = await Promise.all(effects.map(async (e) => {
       try {
         if (e.op === "add-server") {
           // HAProxy 2.6 never load-balances to a server added with `enabled`; one added in
@@ -331,20 +332,33 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
           const s = d.runtimeServer(e.backend, e.name);
           await http.exchange({ method: "DELETE", path: s.path, query: s.query });
         }
+        return true;
       } catch {
-        ok = false;
+        return false;
       }
-    }
-    return ok;
+    }));
+    return results.every(Boolean);
   }
 
   async function drain(): Promise<void> {
     draining = true;
     try {
-      while (pending.length > 0) {
-        await sleep(lingerMs);
+      // Only a write that finds the queue idle waits for companions; writes that arrived
+      // while a batch was in flight are already together.
+      for (let idle = true; pending.length > 0; idle = false) {
+        if (idle) await sleep(lingerMs);
+        // A batch that reloads HAProxy waits while companions keep arriving: the engine hands over the
+        // next `--parallel` operations over tens of milliseconds, and one more reload costs far more.
+        if (pending.some(needsReload)) {
+          const deadline = Date.now() + reloadLingerMaxMs;
+          for (let seen = pending.length; Date.now() < deadline; seen = pending.length) {
+            await sleep(quietMs);
+            if (pending.length === seen) break;
+          }
+        }
         const batch = pending;
         pending = [];
+        if (process.env.HAPROXY_DPAPI_DEBUG_QUEUE) require("node:fs").appendFileSync(process.env.HAPROXY_DPAPI_DEBUG_QUEUE, `${Date.now()} batch ${batch.map((b) => b.writes ? b.writes.map((w) => `${w.method}${w.runtime ? "(rt)" : ""} ${w.target.path.split("/").slice(-2).join("/")}`).join("+") : "task").join(", ")}\n`);
         const together: Pending[] = [];
         for (const item of batch) {
           if (item.task) await item.task().then(item.resolve, item.reject).finally(applied);
@@ -384,6 +398,8 @@ export function rawConfigText(text: string): string {
   if (typeof body === "string") return body;
   return String((body as { data?: unknown } | null)?.data ?? "");
 }
+
+const needsReload = (p: Pending) => p.writes !== undefined && p.writes.some((w) => w.runtime === undefined);
 
 /** DPAPI's X-Runtime-Actions for an effect (run right after it wrote the file). */
 function runtimeActionsOf(e: RuntimeEffect): string[] {

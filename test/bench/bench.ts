@@ -24,6 +24,8 @@ export interface BenchOptions {
   /** Files written before HAProxy starts, by path relative to the bench folder (e.g. "maps/hosts.map"),
    *  for a haproxy.cfg that references them. In these and in frontendLines/extraConfig, `{dir}` is the bench folder. */
   files?: Record<string, string>;
+  /** DPAPI's `reload_delay` in seconds (its own default is 5; the bench's 1 keeps tests quick). */
+  reloadDelay?: number;
 }
 
 export interface Bench {
@@ -115,7 +117,7 @@ function haproxyConfig(dir: string, frontendPort: number, user: string, password
   ].join("\n");
 }
 
-function dataplaneConfig(dir: string, gen: Generation, port: number, user: string, password: string): string {
+function dataplaneConfig(dir: string, gen: Generation, port: number, user: string, password: string, reloadDelay: number): string {
   const storage = gen === "v3" ? `    dataplane_storage_dir: ${dir}/dataplane\n` : "";
   return `config_version: 2
 name: bench
@@ -141,7 +143,7 @@ ${storage}haproxy:
   config_file: ${dir}/haproxy.cfg
   haproxy_bin: ${haproxyBinary() ?? "/usr/sbin/haproxy"}
   reload:
-    reload_delay: 1
+    reload_delay: ${reloadDelay}
     reload_strategy: custom
     reload_cmd: ${dir}/reload.sh
     restart_cmd: ${dir}/reload.sh
@@ -313,7 +315,7 @@ export async function startBench(opts: BenchOptions = {}): Promise<Bench> {
       if (!bin) throw new Error(`bench: no dataplaneapi ${gen} binary; see README`);
       const port = await freePort();
       const yamlPath = join(dir, "dataplaneapi.yaml");
-      writeFileSync(yamlPath, dataplaneConfig(dir, gen, port, user, password));
+      writeFileSync(yamlPath, dataplaneConfig(dir, gen, port, user, password, opts.reloadDelay ?? 1));
       const child = spawnTracked(bin, ["-f", yamlPath], dir, "dataplaneapi.out");
       children.push(child);
       const url = `http://127.0.0.1:${port}`;
