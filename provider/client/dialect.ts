@@ -12,12 +12,12 @@ export interface Dialect {
   generation: Generation;
   /** Capabilities the resources ask about instead of the generation. */
   capabilities: {
-    /** POST of a server outside a transaction may go through the runtime API (no reload). */
-    runtimeServerAdd: boolean;
     /** DELETE of a referenced map is refused by DPAPI itself (v2 deletes it anyway). */
     mapDeleteChecksReferences: boolean;
     /** Storage certificate writes accept skip_reload. */
     sslSkipReload: boolean;
+    /** The runtime server add passes every option to HAProxy (DPAPI v2.9 passes only the first it finds). */
+    runtimeAddTakesOptions: boolean;
   };
   backends(): Target;
   backend(name: string): Target;
@@ -39,7 +39,7 @@ const RUNTIME = "/services/haproxy/runtime";
 
 const v3: Dialect = {
   generation: "v3",
-  capabilities: { runtimeServerAdd: true, mapDeleteChecksReferences: true, sslSkipReload: true },
+  capabilities: { mapDeleteChecksReferences: true, sslSkipReload: true, runtimeAddTakesOptions: true },
   backends: () => ({ path: `/v3${CONF}/backends` }),
   backend: (n) => ({ path: `/v3${CONF}/backends/${seg(n)}` }),
   servers: (b) => ({ path: `/v3${CONF}/backends/${seg(b)}/servers` }),
@@ -58,7 +58,7 @@ function unwrapData(body: unknown): unknown {
 
 const v2: Dialect = {
   generation: "v2",
-  capabilities: { runtimeServerAdd: false, mapDeleteChecksReferences: false, sslSkipReload: false },
+  capabilities: { mapDeleteChecksReferences: false, sslSkipReload: false, runtimeAddTakesOptions: false },
   backends: () => ({ path: `/v2${CONF}/backends` }),
   backend: (n) => ({ path: `/v2${CONF}/backends/${seg(n)}` }),
   servers: (b) => ({ path: `/v2${CONF}/servers`, query: { backend: b } }),

@@ -96,6 +96,10 @@ export function errorFromResponse(method: string, path: string, status: number, 
       hint: "set `adopt: true` on the resource to take over the existing object, or pick another name" });
   }
   if (status === 406) return new DpapiError({ ...base, code: "DPAPI_TXN_OUTDATED", message: `transaction outdated${said}` });
+  // Another client's commit outdated our transaction: DPAPI moved it aside, and writes into it answer 400.
+  if (status === 400 && /transaction (does not exist|.*outdated)/i.test(dpapiMessage ?? "")) {
+    return new DpapiError({ ...base, code: "DPAPI_TXN_OUTDATED", message: `transaction outdated${said}` });
+  }
   if (status === 429) return new DpapiError({ ...base, code: "DPAPI_TOO_MANY_TXNS", message: `too many open transactions${said}`,
     hint: "another client holds many transactions open; raise max_open_transactions or retry later" });
   if (status === 400 || status === 422) {

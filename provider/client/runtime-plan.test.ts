@@ -34,6 +34,14 @@ describe("runtime plan", () => {
     expect(runtimeFeasible(cfg().replace("backend api", "backend other"), [add])).toBe(false);
   });
 
+  test("on DPAPI v2, whose runtime add passes one option only, only plain servers are added at runtime", () => {
+    const plain = addServerEffect("api", { name: "b", address: "127.0.0.1", port: 81, weight: 5, maintenance: "disabled" })!;
+    const backup = addServerEffect("api", { name: "b", address: "127.0.0.1", port: 81, backup: "enabled" })!;
+    expect(runtimeFeasible(cfg(), [plain], false)).toBe(true);
+    expect(runtimeFeasible(cfg(), [backup], false)).toBe(false);
+    expect(runtimeFeasible(cfg(), [backup], true)).toBe(true);
+  });
+
   test("only weight, address, port and maintenance changes are runtime changes", () => {
     const prev = { name: "a", address: "127.0.0.1", port: 80, weight: 10, maintenance: "disabled" as const };
     expect(setServerEffect("api", { ...prev, weight: 20 }, prev)).toEqual({ op: "set-server", backend: "api", name: "a", weight: 20 });

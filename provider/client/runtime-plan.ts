@@ -67,10 +67,20 @@ export function sections(cfg: string): Section[] {
   return out;
 }
 
-/** Whether this batch, written as `cfg`, can go live without a reload. */
-export function runtimeFeasible(cfg: string, effects: RuntimeEffect[]): boolean {
+/** Fields DPAPI v2 can add at runtime: its `add server` takes one option only, and the weight is set apart. */
+const MINIMAL_ADD_FIELDS = new Set(["name", "address", "port", "weight", "maintenance", "id"]);
+
+/**
+ * Whether this batch, written as `cfg`, can go live without a reload. `addTakesOptions` is false for DPAPI v2,
+ * whose runtime add passes only one server option to HAProxy (the first it finds, e.g. `backup`, dropping the
+ * maintenance keyword): there only plain servers (address, port, weight) are added at runtime.
+ */
+export function runtimeFeasible(cfg: string, effects: RuntimeEffect[], addTakesOptions = true): boolean {
   const adds = effects.filter((e) => e.op === "add-server");
   if (adds.length === 0) return true;
+  const plain = (e: RuntimeEffect) => e.op !== "add-server" ||
+    Object.entries(e.server).every(([k, v]) => v === undefined || v === null || MINIMAL_ADD_FIELDS.has(k));
+  if (!addTakesOptions && !adds.every(plain)) return false;
   const all = sections(cfg);
   const hasDefaultServer = (s: Section) => s.lines.some((l) => l.startsWith("default-server"));
   if (all.some((s) => s.keyword === "defaults" && hasDefaultServer(s))) return false;

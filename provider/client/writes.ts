@@ -220,6 +220,7 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
     const close = async () => { if (!closed) { closed = true; await closeTransaction(txn.id); } };
     try {
       const accepted: Pending[] = [];
+      const rejected = new Set<Pending>();
       let tainted = false;
       for (const item of items) {
         const writes = item.writes!;
@@ -232,8 +233,14 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
             });
             if (k === writes.length - 1) accepted.push(item);
           } catch (e) {
+            if (isOutdated(e) && replays < maxReplays) {
+              stats.replays++;
+              await close();
+              return writeTogether(items.filter((i) => !rejected.has(i)), replays + 1);
+            }
             if (!(isDpapiError(e) && e.status !== undefined && e.status >= 400 && e.status < 500)) throw e;
             item.reject(e);
+            rejected.add(item);
             // Earlier writes of this change are in the transaction: start again without it.
             if (k > 0) tainted = true;
             break;
@@ -254,12 +261,27 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
         const cfg = runtimeOnly
           ? rawConfigText((await http.request({ method: "GET", path: common.rawConfig(g), query: { transaction_id: txn.id } })).text)
           : undefined;
-        if (runtimeOnly && cfg !== undefined && runtimeFeasible(cfg, effects)) {
-          await writeFileWithoutReload(cfg, txn.version, effects);
+        if (runtimeOnly && cfg !== undefined && runtimeFeasible(cfg, effects, d.capabilities.runtimeAddTakesOptions)) {
+          // New servers first, in maintenance, so that the request writing the file also makes them ready.
+          const added = await addAtRuntime(effects);
+          if (added) {
+            try {
+              await writeFileWithoutReload(cfg, txn.version, effects);
+            } catch (e) {
+              await removeAtRuntime(effects);
+              throw e;
+            }
+          } else {
+            await removeAtRuntime(effects);
+            await http.request({ method: "POST", path: common.rawConfig(g), query: { skip_reload: true, version: txn.version }, body: { text: cfg } });
+          }
           await close();
-          reloaded = !(await applyAtRuntime(effects));
+          reloaded = !added;
           if (reloaded) await forceReload();
-          else stats.runtimeBatches++;
+          else {
+            await deleteAtRuntime(effects);
+            stats.runtimeBatches++;
+          }
         } else {
           await http.request({ method: "PUT", path: common.transaction(g, txn.id), query: { force_reload: true } })
             .catch((e) => { throw asReloadFailure(e, common.transaction(g, txn.id)); });
@@ -313,31 +335,41 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
     }
   }
 
-  /** Sends the runtime commands DPAPI has no header action for; false when HAProxy refused one. */
-  async function applyAtRuntime(effects: RuntimeEffect[]): Promise<boolean> {
+  /**
+   * Adds the batch's new servers in maintenance (HAProxy 2.6 never load-balances to a server added with
+   * `enabled`; one added in maintenance and then set ready does). False when HAProxy refused one.
+   */
+  async function addAtRuntime(effects: RuntimeEffect[]): Promise<boolean> {
     const results = await Promise.all(effects.map(async (e) => {
-      try {
-        if (e.op === "add-server") {
-          // HAProxy 2.6 never load-balances to a server added with `enabled`; one added in
-          // maintenance and then set ready does.
-          const t = d.runtimeServers(e.backend);
-          await http.request({ method: "POST", path: t.path, query: t.query, body: { json: { ...e.server, maintenance: "enabled" } } });
-          if (e.server.maintenance !== "enabled") {
-            const s = d.runtimeServer(e.backend, e.server.name);
-            await http.request({ method: "PUT", path: s.path, query: s.query, body: { json: { admin_state: "ready" } } });
-          }
-        } else if (e.op === "delete-server") {
-          // Already in maintenance (header action). HAProxy refuses `del server` while connections
-          // remain; the server then stays in maintenance, taking nothing, until the next reload.
-          const s = d.runtimeServer(e.backend, e.name);
-          await http.exchange({ method: "DELETE", path: s.path, query: s.query });
-        }
-        return true;
-      } catch {
-        return false;
-      }
+      if (e.op !== "add-server") return true;
+      const t = d.runtimeServers(e.backend);
+      const body = d.capabilities.runtimeAddTakesOptions ? { ...e.server, maintenance: "enabled" }
+        : { name: e.server.name, address: e.server.address, port: e.server.port ?? undefined, maintenance: "enabled" };
+      return http.request({ method: "POST", path: t.path, query: t.query, body: { json: body } }).then(() => true, () => false);
     }));
     return results.every(Boolean);
+  }
+
+  /** Takes back servers addAtRuntime added (they are still in maintenance and took nothing). */
+  async function removeAtRuntime(effects: RuntimeEffect[]): Promise<void> {
+    await Promise.all(effects.map(async (e) => {
+      if (e.op !== "add-server") return;
+      const s = d.runtimeServer(e.backend, e.server.name);
+      await http.exchange({ method: "DELETE", path: s.path, query: s.query }).catch(() => undefined);
+    }));
+  }
+
+  /**
+   * Deletes removed servers from HAProxy's memory; the file no longer has them and they are in maintenance
+   * already (header action). HAProxy refuses `del server` while connections remain: the server then stays in
+   * maintenance, taking nothing, until the next reload, which is still a success.
+   */
+  async function deleteAtRuntime(effects: RuntimeEffect[]): Promise<void> {
+    await Promise.all(effects.map(async (e) => {
+      if (e.op !== "delete-server") return;
+      const s = d.runtimeServer(e.backend, e.name);
+      await http.exchange({ method: "DELETE", path: s.path, query: s.query }).catch(() => undefined);
+    }));
   }
 
   async function drain(): Promise<void> {
@@ -404,6 +436,13 @@ const needsReload = (p: Pending) => p.writes !== undefined && p.writes.some((w) 
 /** DPAPI's X-Runtime-Actions for an effect (run right after it wrote the file). */
 function runtimeActionsOf(e: RuntimeEffect): string[] {
   if (e.op === "delete-server") return [`SetServerState ${e.backend} ${e.name} maint`];
+  if (e.op === "add-server") {
+    const out: string[] = [];
+    // DPAPI v2 passes only one option to `add server`, so the weight is set here on both generations.
+    if (typeof e.server.weight === "number") out.push(`SetServerWeight ${e.backend} ${e.server.name} ${e.server.weight}`);
+    if (e.server.maintenance !== "enabled") out.push(`SetServerState ${e.backend} ${e.server.name} ready`);
+    return out;
+  }
   if (e.op !== "set-server") return [];
   const out: string[] = [];
   if (e.address !== undefined) out.push(`SetServerAddr ${e.backend} ${e.name} ${e.address} ${e.port ?? 0}`);

@@ -63,8 +63,10 @@ for (const gen of GENERATIONS) {
       await client.createBackend({ name: "rt", balance: { algorithm: "roundrobin" } });
       const before = await reloadCount(bench);
       await Promise.all(Array.from({ length: 5 }, (_, i) =>
-        client.createServer("rt", { name: `r${i}`, address: "127.0.0.1", port: up.port, maintenance: "disabled" })));
+        client.createServer("rt", { name: `r${i}`, address: "127.0.0.1", port: up.port, weight: 7 + i, maintenance: "disabled" })));
       expect(await reloadCount(bench)).toBe(before);
+      // DPAPI v2 passes only one option to `add server` (it would drop the weight): the weight must still hold.
+      expect(await bench.runtime("get weight rt/r3")).toMatch(/^10 /);
       expect(haproxyCfg(bench).match(/^\s+server r\d /gm)).toHaveLength(5);
       expect(await sendThrough(bench, "rt", 10)).toEqual({ up: 10 });
       // Another change reloads HAProxy: the servers come back from the file.

@@ -10,6 +10,8 @@ describe("errorFromResponse", () => {
     [409, { code: 409, message: "Backend api already exists" }, "DPAPI_EXISTS", /adopt: true/],
     [409, { code: 409, message: "rejecting attempt to delete file /m/hosts.map referenced in haproxy conf at line 12" }, "DPAPI_REFERENCED", /line 12/],
     [406, { code: 406, message: "transaction x is outdated and cannot be committed" }, "DPAPI_TXN_OUTDATED", /outdated/],
+    // Another client's commit moved our transaction aside; a write into it answers 400 (seen on v2 with two stacks).
+    [400, { code: 400, message: "transaction does not exist: 2288e13f" }, "DPAPI_TXN_OUTDATED", /outdated/],
     [429, { code: 429, message: "cannot start a new transaction" }, "DPAPI_TOO_MANY_TXNS", /max_open_transactions/],
     [400, { code: 400, message: "validation error: [ALERT] parsing [haproxy.cfg:20]" }, "DPAPI_VALIDATION", /parsing \[haproxy\.cfg:20\]/],
     [422, { code: 606, message: "mode in body should be one of [http tcp log]" }, "DPAPI_VALIDATION", /should be one of/],
