@@ -46,14 +46,16 @@ pulumi config set haproxy-dataplane:username "$USER_" --stack local >&2
 pulumi config set haproxy-dataplane:password "$PASS" --secret --stack local >&2
 pulumi config set --path 'upstreamPorts[0]' "$(field s.upstreamPorts[0])" --stack local >&2
 pulumi config set --path 'upstreamPorts[1]' "$(field s.upstreamPorts[1])" --stack local >&2
+QPORT="$(field s.quickstartPort)"
+pulumi config set frontendPort "$QPORT" --stack local >&2
 pulumi up --yes --stack local --non-interactive >&2
 
-log "requests through HAProxy ($FRONTEND, header x-backend: app):"
-for i in 1 2 3 4; do printf '  request %s -> %s\n' "$i" "$(curl -s -H 'x-backend: app' "$FRONTEND/")"; done
+log "requests through the quickstart's Frontend (http://127.0.0.1:$QPORT/):"
+for i in 1 2 3 4; do printf '  curl http://127.0.0.1:%s/  -> %s\n' "$QPORT" "$(curl -s "http://127.0.0.1:$QPORT/")"; done
 cat <<INFO
 
 Local environment (all on 127.0.0.1):
-  HAProxy frontend   $FRONTEND   (pick a backend with the header x-backend: <name>)
+  Quickstart         curl http://127.0.0.1:$QPORT/   (the Frontend "web" the program declares)
   haproxy.cfg        $(field s.haproxyConfig)
   Data Plane API     $URL/$(field s.dataplane.generation)   user: $USER_   password: $PASS
   Consul             $(field "s.consul && s.consul.url" )

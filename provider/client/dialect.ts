@@ -3,6 +3,7 @@
 // Consul list wrapper, the shape of runtime info. Nothing else branches on
 // the generation.
 import type { Query } from "./http";
+import type { FrontendList } from "./schemas";
 
 export type Generation = "v2" | "v3";
 
@@ -12,6 +13,8 @@ export interface Dialect {
   generation: Generation;
   /** Capabilities the resources ask about instead of the generation. */
   capabilities: {
+    /** A PUT of a whole frontend list (ACLs, rules) replaces it in one request. */
+    frontendListReplace: boolean;
     /** DELETE of a referenced map is refused by DPAPI itself (v2 deletes it anyway). */
     mapDeleteChecksReferences: boolean;
     /** Storage certificate writes accept skip_reload. */
@@ -25,6 +28,13 @@ export interface Dialect {
   server(backend: string, name: string): Target;
   runtimeServer(backend: string, name: string): Target;
   runtimeServers(backend: string): Target;
+  frontends(): Target;
+  frontend(name: string): Target;
+  binds(frontend: string): Target;
+  bind(frontend: string, name: string): Target;
+  /** One of a frontend's lists (ACLs, rules): v3 nests it and replaces it whole; v2 addresses one index per request. */
+  frontendList(frontend: string, list: FrontendList): Target;
+  frontendListItem(frontend: string, list: FrontendList, index: number): Target;
   mapEntries(map: string): Target;
   mapEntry(map: string, key: string): Target;
   /** Unwraps the body of a GET of configuration or discovery objects. */
@@ -39,13 +49,19 @@ const RUNTIME = "/services/haproxy/runtime";
 
 const v3: Dialect = {
   generation: "v3",
-  capabilities: { mapDeleteChecksReferences: true, sslSkipReload: true, runtimeAddTakesOptions: true },
+  capabilities: { frontendListReplace: true, mapDeleteChecksReferences: true, sslSkipReload: true, runtimeAddTakesOptions: true },
   backends: () => ({ path: `/v3${CONF}/backends` }),
   backend: (n) => ({ path: `/v3${CONF}/backends/${seg(n)}` }),
   servers: (b) => ({ path: `/v3${CONF}/backends/${seg(b)}/servers` }),
   server: (b, n) => ({ path: `/v3${CONF}/backends/${seg(b)}/servers/${seg(n)}` }),
   runtimeServer: (b, n) => ({ path: `/v3${RUNTIME}/backends/${seg(b)}/servers/${seg(n)}` }),
   runtimeServers: (b) => ({ path: `/v3${RUNTIME}/backends/${seg(b)}/servers` }),
+  frontends: () => ({ path: `/v3${CONF}/frontends` }),
+  frontend: (n) => ({ path: `/v3${CONF}/frontends/${seg(n)}` }),
+  binds: (f) => ({ path: `/v3${CONF}/frontends/${seg(f)}/binds` }),
+  bind: (f, n) => ({ path: `/v3${CONF}/frontends/${seg(f)}/binds/${seg(n)}` }),
+  frontendList: (f, l) => ({ path: `/v3${CONF}/frontends/${seg(f)}/${l}` }),
+  frontendListItem: (f, l, i) => ({ path: `/v3${CONF}/frontends/${seg(f)}/${l}/${i}` }),
   mapEntries: (m) => ({ path: `/v3${RUNTIME}/maps/${seg(m)}/entries` }),
   mapEntry: (m, k) => ({ path: `/v3${RUNTIME}/maps/${seg(m)}/entries/${seg(k)}` }),
   unwrap: (body) => body,
@@ -56,15 +72,26 @@ function unwrapData(body: unknown): unknown {
   return body && typeof body === "object" && !Array.isArray(body) && "data" in body ? (body as { data: unknown }).data : body;
 }
 
+/** v2 names a list's frontend as `frontend=` for switching rules and as parent_type/parent_name for the rest. */
+function v2ListParent(frontend: string, list: FrontendList): Record<string, string> {
+  return list === "backend_switching_rules" ? { frontend } : { parent_type: "frontend", parent_name: frontend };
+}
+
 const v2: Dialect = {
   generation: "v2",
-  capabilities: { mapDeleteChecksReferences: false, sslSkipReload: false, runtimeAddTakesOptions: false },
+  capabilities: { frontendListReplace: false, mapDeleteChecksReferences: false, sslSkipReload: false, runtimeAddTakesOptions: false },
   backends: () => ({ path: `/v2${CONF}/backends` }),
   backend: (n) => ({ path: `/v2${CONF}/backends/${seg(n)}` }),
   servers: (b) => ({ path: `/v2${CONF}/servers`, query: { backend: b } }),
   server: (b, n) => ({ path: `/v2${CONF}/servers/${seg(n)}`, query: { backend: b } }),
   runtimeServer: (b, n) => ({ path: `/v2${RUNTIME}/servers/${seg(n)}`, query: { backend: b } }),
   runtimeServers: (b) => ({ path: `/v2${RUNTIME}/servers`, query: { backend: b } }),
+  frontends: () => ({ path: `/v2${CONF}/frontends` }),
+  frontend: (n) => ({ path: `/v2${CONF}/frontends/${seg(n)}` }),
+  binds: (f) => ({ path: `/v2${CONF}/binds`, query: { frontend: f } }),
+  bind: (f, n) => ({ path: `/v2${CONF}/binds/${seg(n)}`, query: { frontend: f } }),
+  frontendList: (f, l) => ({ path: `/v2${CONF}/${l}`, query: v2ListParent(f, l) }),
+  frontendListItem: (f, l, i) => ({ path: `/v2${CONF}/${l}/${i}`, query: v2ListParent(f, l) }),
   mapEntries: (m) => ({ path: `/v2${RUNTIME}/maps_entries`, query: { map: m } }),
   mapEntry: (m, k) => ({ path: `/v2${RUNTIME}/maps_entries/${seg(k)}`, query: { map: m } }),
   unwrap: unwrapData,
@@ -90,5 +117,6 @@ export const common = {
   consuls: (g: Generation) => `/${g}/service_discovery/consul`,
   consul: (g: Generation, id: string) => `/${g}/service_discovery/consul/${seg(id)}`,
   runtimeInfo: (g: Generation) => `/${g}${RUNTIME}/info`,
+  nativeStats: (g: Generation) => `/${g}/services/haproxy/stats/native`,
   rawConfig: (g: Generation) => `/${g}${CONF}/raw`,
 };

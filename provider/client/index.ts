@@ -9,12 +9,13 @@ import { common, dialects, type Dialect, type Generation } from "./dialect";
 import { ConnectionSchema, type ConnectionInput } from "./options";
 import { parseAs, parseJson, parseValue } from "./parse";
 import {
-  BackendSchema, ConsulSchema, InfoSchema, MapEntrySchema, MapFileSchema, ReloadSchema, RuntimeServerSchema,
+  BackendSchema, ConsulSchema, InfoSchema, FrontendSchema, BindSchema, FRONTEND_LISTS,
+  type FrontendSection, type FrontendList, MapEntrySchema, MapFileSchema, ReloadSchema, RuntimeServerSchema,
   ServerSchema, SslCertificateSchema, TransactionSchema,
   type Backend, type Consul, type Info, type MapEntry, type MapFile, type Reload, type RuntimeServer, type Server,
   type SslCertificate, type Transaction,
 } from "./schemas";
-import { createWriteQueue, rawConfigText, type WriteQueue, type WriteQueueStats, type WriteResult } from "./writes";
+import { createWriteQueue, rawConfigText, type ConfigWrite, type WriteQueue, type WriteQueueStats, type WriteResult } from "./writes";
 import { addServerEffect, deleteServerEffect, setServerEffect } from "./runtime-plan";
 
 export * from "./errors";
@@ -53,6 +54,24 @@ export interface DataplaneClient {
    * Server changes HAProxy applies at runtime go without a reload when nothing else changes.
    */
   changeBackend(change: BackendChange): Promise<WriteResult>;
+
+  /** A frontend with its binds, ACLs and rules; undefined when HAProxy has none of that name. */
+  getFrontend(name: string): Promise<FrontendSection | undefined>;
+  /**
+   * Creates `want`, or turns `current` into it, as one transaction and one reload: the attributes, then each
+   * bind by name, then every list replaced whole (v3 in one request per list, v2 one index at a time).
+   */
+  changeFrontend(want: FrontendSection, current?: FrontendSection): Promise<WriteResult>;
+  deleteFrontend(name: string): Promise<WriteResult>;
+  /**
+   * Asks HAProxy whether haproxy.cfg with `want` (replacing `current`, if given) would load, changing
+   * nothing: the writes go into a transaction that is rendered, validated (`only_validate`) and deleted.
+   * Backends named in `standInBackends` that do not exist are added as empty ones (they are created
+   * in the same update). A write DPAPI refuses, or HAProxy's messages, come back with the text checked.
+   */
+  validateFrontend(want: FrontendSection, current: FrontendSection | undefined, standInBackends: string[]): Promise<FrontendValidation>;
+  /** Whether HAProxy runs this frontend (its stats know it: its listeners started). */
+  frontendLive(name: string): Promise<boolean>;
 
   getServer(backend: string, name: string): Promise<Server | undefined>;
   /**
@@ -138,6 +157,40 @@ function consulNotFound(e: unknown, id: string): unknown {
   return e;
 }
 
+/**
+ * The writes that create `want` or turn `current` into it. Binds are addressed by name; every list is replaced
+ * whole, so no caller ever sees an index: v3 PUTs the list, v2 deletes index 0 as often as the list is long and
+ * posts each item at its index. Unchanged parts are not written.
+ */
+function frontendWrites(d: Dialect, want: FrontendSection, current?: FrontendSection): ConfigWrite[] {
+  const name = want.frontend.name;
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const writes: ConfigWrite[] = [];
+  if (!current) writes.push({ method: "POST", target: d.frontends(), body: want.frontend, label: "frontend" });
+  else if (!same(current.frontend, want.frontend)) writes.push({ method: "PUT", target: d.frontend(name), body: want.frontend, label: "frontend" });
+  const liveBinds = new Map((current?.binds ?? []).map((b) => [b.name, b]));
+  for (const b of current?.binds ?? []) {
+    if (!want.binds.some((w) => w.name === b.name)) writes.push({ method: "DELETE", target: d.bind(name, b.name), label: "binds" });
+  }
+  want.binds.forEach((b, i) => {
+    const live = liveBinds.get(b.name);
+    if (!live) writes.push({ method: "POST", target: d.binds(name), body: b, label: `binds[${i}]` });
+    else if (!same(live, b)) writes.push({ method: "PUT", target: d.bind(name, b.name), body: b, label: `binds[${i}]` });
+  });
+  for (const list of FRONTEND_LISTS) {
+    const items = want[list] as unknown[];
+    const before = (current?.[list] ?? []) as unknown[];
+    if (same(items, before)) continue;
+    if (d.capabilities.frontendListReplace) {
+      writes.push({ method: "PUT", target: d.frontendList(name, list), body: items, label: list });
+      continue;
+    }
+    for (let i = 0; i < before.length; i++) writes.push({ method: "DELETE", target: d.frontendListItem(name, list, 0), label: list });
+    items.forEach((item, i) => writes.push({ method: "POST", target: d.frontendList(name, list), body: { ...(item as object), index: i }, label: `${list}[${i}]` }));
+  }
+  return writes;
+}
+
 export interface BackendChange {
   name: string;
   create?: Backend;
@@ -146,6 +199,11 @@ export interface BackendChange {
   replaceServers?: Array<{ next: Server; previous: Server }>;
   deleteServers?: string[];
 }
+
+export type FrontendValidation =
+  | { ok: true }
+  /** `label` names what DPAPI refused (e.g. "acls", "binds[1]"); `config` is the text HAProxy checked, if it got that far. */
+  | { ok: false; message: string; label?: string; config?: string };
 
 /** A map edit applied through HAProxy's runtime API. */
 export type MapEdit = { op: "add" | "set"; key: string; value: string } | { op: "delete"; key: string };
@@ -213,6 +271,52 @@ export function buildClient(http: Http, generation: Generation, reloadTimeoutMs 
       // Servers of a backend created in the same change come with its reload.
       ...(c.addServers ?? []).map((s) => ({ method: "POST" as const, target: d.servers(c.name), body: s, runtime: c.create ? undefined : addServerEffect(c.name, s) })),
     ]),
+
+    getFrontend: async (name) => {
+      const f = await notFoundAsUndefined(getJson(d.frontend(name).path));
+      if (f === undefined) return undefined;
+      const listOf = async (t: { path: string; query?: Record<string, unknown> }) =>
+        ((await getJson(t.path, t.query as Record<string, string>)) ?? []) as Array<Record<string, unknown>>;
+      const binds = await listOf(d.binds(name));
+      const lists = await Promise.all(FRONTEND_LISTS.map((l) => listOf(d.frontendList(name, l))));
+      // v2 returns `index` on every list item; the position in the list says the same.
+      const strip = (items: Array<Record<string, unknown>>) => items.map(({ index: _i, ...rest }) => rest);
+      return {
+        frontend: parseValue(FrontendSchema, f, "frontend"),
+        binds: parseValue(z.array(BindSchema), binds, "bind list"),
+        ...Object.fromEntries(FRONTEND_LISTS.map((l, i) => [l, strip(lists[i])])),
+      } as FrontendSection;
+    },
+    changeFrontend: (want, current) => queue.writeAll(frontendWrites(d, want, current)),
+    deleteFrontend: (name) => queue.write({ method: "DELETE", target: d.frontend(name) }),
+    validateFrontend: (want, current, standInBackends) => queue.scratch(async (txn) => {
+      const inTxn = (t: { path: string; query?: Record<string, unknown> }) => ({ ...t.query, transaction_id: txn });
+      for (const name of standInBackends) {
+        await http.request({ method: "POST", path: d.backends().path, query: inTxn(d.backends()), body: { json: { name } } })
+          .catch((e) => { if (!isDpapiError(e, "DPAPI_EXISTS")) throw e; });
+      }
+      for (const w of frontendWrites(d, want, current)) {
+        try {
+          await http.request({ method: w.method, path: w.target.path, query: inTxn(w.target), body: w.body === undefined ? undefined : { json: w.body } });
+        } catch (e) {
+          if (isDpapiError(e, "DPAPI_VALIDATION") || isDpapiError(e, "DPAPI_EXISTS")) return { ok: false as const, message: e.dpapiMessage ?? e.message, label: w.label };
+          throw e;
+        }
+      }
+      const config = rawConfigText((await http.request({ method: "GET", path: common.rawConfig(g), query: { transaction_id: txn } })).text);
+      try {
+        await http.request({ method: "POST", path: common.rawConfig(g), query: { only_validate: true }, body: { text: config } });
+        return { ok: true as const };
+      } catch (e) {
+        if (isDpapiError(e, "DPAPI_VALIDATION")) return { ok: false as const, message: e.dpapiMessage ?? e.message, config };
+        throw e;
+      }
+    }),
+    frontendLive: async (name) => {
+      const body = d.unwrapRuntimeInfo(await getJson(common.nativeStats(g), { type: "frontend", name }).catch(() => undefined));
+      const stats = (body as { stats?: unknown[] } | undefined)?.stats;
+      return Array.isArray(stats) && stats.length > 0;
+    },
 
     getServer: (b, n) => notFoundAsUndefined((async () => {
       const t = d.server(b, n);

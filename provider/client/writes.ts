@@ -29,6 +29,8 @@ export interface ConfigWrite {
   body?: unknown;
   /** What HAProxy needs at runtime to match this write without a reload; absent when only a reload can apply it. */
   runtime?: RuntimeEffect;
+  /** Which part of the caller's change this write is (e.g. "binds[1]"), for error messages. */
+  label?: string;
 }
 
 export interface WriteResult {
@@ -92,6 +94,12 @@ export interface WriteQueue {
   writeAll(ws: ConfigWrite[]): Promise<WriteResult>;
   /** Runs a non-configuration write (storage, runtime, discovery) in queue order. */
   exclusive<T>(task: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in queue order inside a transaction that is never committed and always deleted (for
+   * asking HAProxy about a configuration without applying it). A transaction another client's commit
+   * outdated midway is opened again.
+   */
+  scratch<T>(fn: (transactionId: string) => Promise<T>): Promise<T>;
   waitForReload(reloadId: string): Promise<Reload>;
   /** Waits for the reload a response announces (202 + Reload-Id), if any. */
   confirm(res: HttpResponse): Promise<WriteResult>;
@@ -104,8 +112,9 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
   const g = opts.generation;
   const d = opts.dialect;
   const lingerMs = opts.lingerMs ?? 30;
-  const quietMs = 25;
-  const reloadLingerMaxMs = 250;
+  const quietMs = 60;
+  const reloadLingerMaxMs = 400;
+  let lastReleased = 8;
   const maxVersionRetries = opts.maxVersionRetries ?? 8;
   const maxReplays = opts.maxReplays ?? 5;
   const stats: WriteQueueStats = { transactions: 0, reloads: 0, runtimeBatches: 0, versionRetries: 0, replays: 0 };
@@ -381,9 +390,10 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
         if (idle) await sleep(lingerMs);
         // A batch that reloads HAProxy waits while companions keep arriving: the engine hands over the
         // next `--parallel` operations over tens of milliseconds, and one more reload costs far more.
+        // It expects as many as the last reloading batch released, and stops early when they stop coming.
         if (pending.some(needsReload)) {
           const deadline = Date.now() + reloadLingerMaxMs;
-          for (let seen = pending.length; Date.now() < deadline; seen = pending.length) {
+          for (let seen = pending.length; Date.now() < deadline && pending.length < lastReleased; seen = pending.length) {
             await sleep(quietMs);
             if (pending.length === seen) break;
           }
@@ -398,6 +408,7 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
         }
         if (together.length > 0) {
           await writeTogether(together).catch((e) => { for (const item of together) item.reject(e); });
+          if (together.some(needsReload)) lastReleased = Math.max(1, together.length);
         }
       }
     } finally {
@@ -420,6 +431,20 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
     write: (w) => enqueue<WriteResult>({ writes: [w] }),
     writeAll: (ws) => ws.length ? enqueue<WriteResult>({ writes: ws }) : Promise.resolve({ status: 200, body: "", reloaded: false }),
     exclusive: <T>(task: () => Promise<T>) => enqueue<T>({ task }),
+    scratch: <T>(fn: (transactionId: string) => Promise<T>) => enqueue<T>({
+      task: async () => {
+        for (let attempt = 0; ; attempt++) {
+          const txn = await openTransaction();
+          try {
+            return await fn(txn.id);
+          } catch (e) {
+            if (!isOutdated(e) || attempt >= maxReplays) throw e;
+          } finally {
+            await closeTransaction(txn.id);
+          }
+        }
+      },
+    }),
   };
 }
 

@@ -2,7 +2,7 @@
 // Data Plane API, Consul and two demo HTTP servers on loopback, until SIGTERM.
 // Writes what it started to the JSON file given as its argument.
 import { writeFileSync, rmSync } from "node:fs";
-import { startBench } from "./bench";
+import { startBench, freePort } from "./bench";
 import { availableGenerations } from "./tools";
 import { startUpstream } from "../support/upstreams";
 
@@ -22,6 +22,8 @@ async function main(): Promise<void> {
     dataplane: bench.dataplane,
     consul: bench.consul,
     upstreamPorts: upstreams.map((u) => u.port),
+    // The quickstart's Frontend listens here.
+    quickstartPort: await freePort(),
   };
   writeFileSync(out, JSON.stringify(info, null, 2));
   const stop = async () => {

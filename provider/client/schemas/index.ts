@@ -4,3 +4,4 @@ export * from "./backend";
 export * from "./server";
 export * from "./storage";
 export * from "./consul";
+export * from "./frontend";

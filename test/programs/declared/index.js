@@ -2,7 +2,7 @@
 // program serves every integration scenario. `{"$ref": "api.name"}` reads an
 // output of a resource declared earlier; `{"$secretConfig": "key"}` a secret
 // config value (a secret given inline with `{"$secret": x}` is in plain text in
-// the `resources` config value itself).
+// the `resources` config value itself); `{"$concat": [...]}` joins strings and outputs.
 const pulumi = require("@pulumi/pulumi");
 const haproxy = require("pulumi-haproxy-dataplane");
 
@@ -18,6 +18,8 @@ function resolve(v) {
       return made[res][prop];
     }
     if (typeof v.$secret !== "undefined") return pulumi.secret(resolve(v.$secret));
+    // Strings and outputs joined, as pulumi.interpolate does: {"$concat": ["%[map(", {"$ref": "hosts.path"}, ")]"]}.
+    if (Array.isArray(v.$concat)) return pulumi.concat(...v.$concat.map(resolve));
     // A secret stack config value of this program, e.g. {"$secretConfig": "consulToken"}.
     if (typeof v.$secretConfig === "string") return config.requireSecret(v.$secretConfig);
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolve(x)]));

@@ -1,0 +1,106 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { FrontendInputs } from "../provider/resources/frontend";
+import { dynamicProvider, hasType, withSecretOutputs } from "./provider";
+import type { Connection, Inputs } from "./inputs";
+
+type F = FrontendInputs;
+type Each<T> = T extends readonly (infer U)[] ? U : never;
+/** An object whose fields may each be an Input (nested objects too, one level). */
+type Deep<T> = { [K in keyof T]: pulumi.Input<T[K] extends readonly unknown[] ? pulumi.Input<T[K][number]>[] : T[K]> };
+
+type B = Each<F["binds"]>;
+/** A bind: where the frontend listens, optionally with TLS. */
+export interface BindArgs {
+  /** Bind name; defaults to `address:port`. */
+  name?: pulumi.Input<string>;
+  /** Address to listen on, e.g. 0.0.0.0. */
+  address: pulumi.Input<string>;
+  /** TCP port, 1-65535. */
+  port: pulumi.Input<number>;
+  /** Terminate TLS: `certificates` takes one path, e.g. a Certificate's `path`; `alpn` e.g. ["h2", "http/1.1"]. */
+  ssl?: pulumi.Input<{ certificates: pulumi.Input<pulumi.Input<string>[]>; alpn?: pulumi.Input<pulumi.Input<string>[]> }>;
+  /** Any other field of the DPAPI bind model (snake_case). */
+  extra?: pulumi.Input<NonNullable<B["extra"]>>;
+}
+/** A named condition: `acl <name> <criterion> <value>`. */
+export type AclArgs = Deep<Each<NonNullable<F["acls"]>>>;
+/** A route (`use_backend`): the first whose condition holds wins. */
+export type RouteArgs = Deep<Each<NonNullable<F["routes"]>>>;
+/** An `http-request` / `http-response` rule. */
+export type HttpRuleArgs = Each<NonNullable<F["httpRequestRules"]>>;
+/** A `tcp-request` rule. */
+export type TcpRuleArgs = Each<NonNullable<F["tcpRequestRules"]>>;
+
+/** Inputs of a {@link Frontend}. */
+export interface FrontendArgs {
+  /** Frontend name in haproxy.cfg. Defaults to the resource name. Changing it replaces the frontend. */
+  name?: pulumi.Input<string>;
+  /** Proxy mode, `http` or `tcp`. */
+  mode?: pulumi.Input<NonNullable<F["mode"]>>;
+  /** Where it listens: `{ address, port, name?, ssl?: { certificates: [cert.path], alpn? }, extra? }`. At least one. */
+  binds: pulumi.Input<pulumi.Input<BindArgs>[]>;
+  /** Named conditions, in order: `{ name, criterion, value? }`. */
+  acls?: pulumi.Input<pulumi.Input<AclArgs>[]>;
+  /**
+   * `http-request` rules, in order. Typed: set-header, add-header, del-header, redirect, deny, return, set-var,
+   * replace-path, set-path, allow; any other DPAPI rule as `{ type: "other", rule: { … } }`. Each takes `if` / `unless`.
+   */
+  httpRequestRules?: pulumi.Input<pulumi.Input<HttpRuleArgs>[]>;
+  /** `http-response` rules, in order, as `httpRequestRules`. */
+  httpResponseRules?: pulumi.Input<pulumi.Input<HttpRuleArgs>[]>;
+  /** `tcp-request` rules, in order: `{ type: "inspect-delay", timeout }`, `{ type: "content", action: "accept", if }`, or `other`. */
+  tcpRequestRules?: pulumi.Input<pulumi.Input<TcpRuleArgs>[]>;
+  /** `use_backend` rules, in order: `{ backend, if?, unless? }`; `backend` may be a `%[…]` expression (a map lookup). */
+  routes?: pulumi.Input<pulumi.Input<RouteArgs>[]>;
+  /** Backend for what no route takes. */
+  defaultBackend?: pulumi.Input<string>;
+  /** Timeouts in milliseconds: client, httpRequest, httpKeepAlive. */
+  timeouts?: pulumi.Input<Inputs<NonNullable<F["timeouts"]>>>;
+  /** `option forwardfor`. */
+  forwardFor?: pulumi.Input<boolean>;
+  /** Maximum concurrent connections. */
+  maxconn?: pulumi.Input<number>;
+  /** Any other field of the DPAPI frontend model, snake_case; validated against it. */
+  extra?: pulumi.Input<NonNullable<F["extra"]>>;
+  /** Ask HAProxy to check the would-be configuration during preview (default true). */
+  validate?: pulumi.Input<boolean>;
+  /** Take over an existing frontend of this name: its lists become the declared ones. */
+  adopt?: pulumi.Input<boolean>;
+  /** This frontend's Data Plane API, when not the stack's `haproxy-dataplane:*` config. Stored as a secret. */
+  connection?: pulumi.Input<Inputs<Connection>>;
+}
+
+/**
+ * An HAProxy frontend with everything it owns: binds, ACLs, rules and routes, in the declared order. During
+ * `pulumi preview`, HAProxy itself checks the would-be configuration, and a rejection names the field.
+ *
+ * ## Example usage
+ * ```ts
+ * const web = new haproxy.Frontend("web", {
+ *   mode: "http",
+ *   binds: [{ address: "0.0.0.0", port: 80 }, { address: "0.0.0.0", port: 443, ssl: { certificates: [cert.path], alpn: ["h2", "http/1.1"] } }],
+ *   acls: [{ name: "is_api", criterion: "path_beg", value: "/api" }],
+ *   httpRequestRules: [{ type: "redirect", redirect: { type: "scheme", value: "https" }, unless: "{ ssl_fc }" }],
+ *   routes: [{ backend: api.name, if: "is_api" }],
+ *   defaultBackend: site.name,
+ * });
+ * ```
+ */
+export class Frontend extends pulumi.dynamic.Resource {
+  static readonly __pulumiType = "pulumi-nodejs:dynamic/haproxy:Frontend";
+  static override isInstance(obj: unknown): obj is Frontend {
+    return hasType(obj, Frontend.__pulumiType);
+  }
+
+  /** Frontend name in haproxy.cfg. */
+  declare public readonly name: pulumi.Output<string>;
+  declare public readonly binds: pulumi.Output<F["binds"]>;
+  declare public readonly routes: pulumi.Output<F["routes"]>;
+
+  constructor(name: string, args: FrontendArgs, opts?: pulumi.CustomResourceOptions) {
+    super(dynamicProvider("frontend"), name,
+      { ...args, name: args.name ?? name, connection: args.connection && pulumi.secret(args.connection) },
+      withSecretOutputs(opts),
+      "haproxy", "Frontend");
+  }
+}
