@@ -1,6 +1,7 @@
 // Blue/green with one map entry: two backends stay up, and the host → backend
 // map decides which one serves the traffic. Switching is `pulumi config set
-// live green && pulumi up`: one runtime map update, no HAProxy reload.
+// live green && pulumi up`: one runtime map update, no HAProxy reload. The
+// Frontend that routes by the map is declared here too: no line to paste.
 import * as pulumi from "@pulumi/pulumi";
 import * as haproxy from "pulumi-haproxy-dataplane";
 
@@ -24,7 +25,15 @@ const routes = new haproxy.MapFile("routes", {
   entries: { [host]: `app_${live}` },
 }, { dependsOn: backends });
 
+// The frontend routes each host through the map; hosts the map does not know go to `unknown` (no servers: 503).
+const unknown = new haproxy.Backend("unknown", { name: "app_unknown", mode: "http" });
+const web = new haproxy.Frontend("web", {
+  mode: "http",
+  binds: [{ address: config.get("listenAddress") ?? "0.0.0.0", port: config.getNumber("port") ?? 80 }],
+  routes: [{ backend: pulumi.interpolate`%[req.hdr(host),lower,map(${routes.path},${unknown.name})]` }],
+  defaultBackend: unknown.name,
+});
+
 export const liveColor = live;
 export const mapPath = routes.path;
-/** The line haproxy.cfg's frontend needs (once) so that HAProxy routes by this map. */
-export const frontendLine = pulumi.interpolate`use_backend %[req.hdr(host),lower,map(${routes.path},be_default)]`;
+export const frontend = web.name;

@@ -1,5 +1,5 @@
 // The Data Plane API follows a Consul service and keeps a whole HAProxy backend
-// in step with its instances; a map routes a host name to that backend. Scaling
+// in step with its instances; a map and a Frontend route a host name to that backend. Scaling
 // the service in Consul needs no `pulumi up`: DPAPI polls the catalog.
 import * as pulumi from "@pulumi/pulumi";
 import * as haproxy from "pulumi-haproxy-dataplane";
@@ -30,7 +30,15 @@ export const backendName = discovery.backendNames.apply((names) => {
 
 const hosts = new haproxy.MapFile("hosts", { name: "hosts.map", entries: { [host]: backendName } });
 
+// Hosts the map does not know go to `unknown` (no servers: 503).
+const unknown = new haproxy.Backend("unknown", { name: "unknown_host", mode: "http" });
+const web = new haproxy.Frontend("web", {
+  mode: "http",
+  binds: [{ address: config.get("listenAddress") ?? "0.0.0.0", port: config.getNumber("port") ?? 80 }],
+  routes: [{ backend: pulumi.interpolate`%[req.hdr(host),lower,map(${hosts.path},${unknown.name})]` }],
+  defaultBackend: unknown.name,
+});
+
 export const watcher = discovery.watcher;
 export const mapPath = hosts.path;
-/** The line haproxy.cfg's frontend needs (once) so that HAProxy routes by this map. */
-export const frontendLine = pulumi.interpolate`use_backend %[req.hdr(host),lower,map(${hosts.path},be_default)]`;
+export const frontend = web.name;

@@ -23,7 +23,7 @@ export const ResourceConnectionSchema = ConnectionSchema.pick({
 
 export interface CheckFailure { property: string; reason: string }
 export interface CheckResult<T> { inputs?: T; failures?: CheckFailure[] }
-export interface DiffResult { changes?: boolean; replaces?: string[]; deleteBeforeReplace?: boolean }
+export interface DiffResult { changes?: boolean; replaces?: string[]; stables?: string[]; deleteBeforeReplace?: boolean }
 
 function containsUnknown(v: unknown): boolean {
   if (v === UNKNOWN) return true;

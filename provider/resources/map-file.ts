@@ -187,8 +187,24 @@ async function pathOf(client: DataplaneClient, name: string): Promise<string | u
   return (await client.listMapFiles()).find((m) => m.storage_name === name)?.file;
 }
 
-export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<CheckResult<Record<string, unknown>>> {
-  return checkInputs("MapFile", MapFileInputsSchema, news);
+export async function check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<CheckResult<Record<string, unknown>>> {
+  const result = checkInputs("MapFile", MapFileInputsSchema, news);
+  if (!result.inputs || typeof news.name !== "string" || news.name === UNKNOWN) return result;
+  // The stored file's path becomes an input too: the engine previews an update with its inputs, so what uses
+  // `path` (a Frontend's map route) stays known during the preview of an entry change, and shows no change itself.
+  const path = olds.name === news.name && typeof olds.path === "string" ? olds.path : await storedPath(news);
+  return path ? { inputs: { ...result.inputs, path } } : result;
+}
+
+/** Where DPAPI stores this map now; undefined when it does not yet, or the API cannot be asked (e.g. a CI preview). */
+async function storedPath(news: Record<string, unknown>): Promise<string | undefined> {
+  if (JSON.stringify(news.connection ?? null).includes(UNKNOWN)) return undefined;
+  try {
+    const client = await clientFor(ResourceConnectionSchema.optional().parse(news.connection));
+    return await pathOf(client, news.name as string);
+  } catch {
+    return undefined;
+  }
 }
 
 export async function diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<DiffResult> {

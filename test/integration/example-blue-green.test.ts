@@ -4,21 +4,36 @@
 // and the preview a reviewer sees names only that entry.
 import { rmSync } from "node:fs";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { startBench, type Bench } from "../bench/bench";
+import { request } from "node:http";
+import { startBench, freePort, type Bench } from "../bench/bench";
 import { exampleStack } from "../support/pulumi";
 import { startUpstream, type Upstream } from "../support/upstreams";
 import { reloadCount } from "../support/dpapi";
 import { describeWith } from "../support/requires";
-import { addToMainFrontend, editConfig, getWithHost, removeLines } from "../support/haproxy-files";
+
 
 describeWith(["v3", "pulumi"], "examples/blue-green", () => {
-  let bench: Bench; let blue: Upstream; let green: Upstream; let dir: string; let stack: Stack;
+  let bench: Bench; let blue: Upstream; let green: Upstream; let dir: string; let stack: Stack; let port: number;
+  /** One request to the example's own Frontend with this Host. */
+  const getWithHost = (_bench: Bench, host: string): Promise<string> => new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path: "/", headers: { host, connection: "close" } }, (res) => {
+      let body = "";
+      res.on("data", (d) => (body += d));
+      res.on("end", () => resolve(res.statusCode === 200 ? body : `HTTP ${res.statusCode}`));
+    });
+    req.on("error", (e) => resolve(`error ${(e as { code?: string }).code ?? e.message}`));
+    req.end();
+    void reject;
+  });
 
   beforeAll(async () => {
     bench = await startBench({ dataplane: "v3" });
     blue = await startUpstream("blue");
     green = await startUpstream("green");
+    port = await freePort();
     ({ stack, dir } = await exampleStack("blue-green", bench, {
+      "blue-green:port": { value: String(port) },
+      "blue-green:listenAddress": { value: "127.0.0.1" },
       "blue-green:blueAddress": { value: `127.0.0.1:${blue.port}` },
       "blue-green:greenAddress": { value: `127.0.0.1:${green.port}` },
     }));
@@ -30,28 +45,24 @@ describeWith(["v3", "pulumi"], "examples/blue-green", () => {
     await green?.close();
   });
 
-  let line: string;
-
-  test("up creates both colors and the map; blue serves once haproxy.cfg uses the map", async () => {
+  test("up creates both colors, the map and the Frontend that routes by it: blue serves, unknown hosts get 503", async () => {
     const up = await stack.up();
     expect(up.summary.result).toBe("succeeded");
-    line = String(up.outputs.frontendLine.value);
-    expect(line).toBe(`use_backend %[req.hdr(host),lower,map(${bench.haproxy.mapsDir}/routes.map,be_default)]`);
-    await editConfig(bench, addToMainFrontend(line));
     expect(await getWithHost(bench, "app.example.com")).toBe("blue");
+    expect(await getWithHost(bench, "other.example.com")).toBe("HTTP 503");
   });
 
   test("`pulumi config set live green`: the preview shows one entry changing, up switches traffic with no reload", async () => {
     await stack.setConfig("live", { value: "green" });
     const preview = await stack.preview({ diff: true });
-    expect(preview.changeSummary).toEqual({ same: 5, update: 1 });
+    expect(preview.changeSummary).toEqual({ same: 7, update: 1 });
     expect(preview.stdout).toMatch(/~ pulumi-nodejs:dynamic\/haproxy:MapFile: \(update\)/);
     expect(preview.stdout).toMatch(/~ app\.example\.com: "app_blue" => "app_green"/);
     console.log(`pulumi preview --diff, as of ${new Date().toISOString()}:\n${preview.stdout}`);
 
     const reloads = await reloadCount(bench);
     const up = await stack.up();
-    expect(up.summary.resourceChanges).toEqual({ same: 5, update: 1 });
+    expect(up.summary.resourceChanges).toEqual({ same: 7, update: 1 });
     expect(await getWithHost(bench, "app.example.com")).toBe("green");
     expect(await reloadCount(bench)).toBe(reloads);
 
@@ -61,9 +72,8 @@ describeWith(["v3", "pulumi"], "examples/blue-green", () => {
     expect(await reloadCount(bench)).toBe(reloads);
   });
 
-  test("destroy removes everything once haproxy.cfg no longer uses the map", async () => {
-    await editConfig(bench, removeLines(line));
+  test("destroy removes the frontend before the map, and everything else", async () => {
     await stack.destroy();
-    expect(await getWithHost(bench, "app.example.com")).toBe("HTTP 404");
+    expect(await getWithHost(bench, "app.example.com")).toMatch(/^error /);
   });
 });
