@@ -2,6 +2,8 @@
 // traffic, HAProxy itself checks a change at preview (naming the field, writing
 // nothing), drift, route order, adoption of a hand-written frontend, destroy.
 import { request } from "node:http";
+import { createServer as createHttpsServer, request as httpsRequest } from "node:https";
+import { CertFactory } from "../support/haproxy-files";
 import { startBench, freePort, type Bench } from "../bench/bench";
 import { programStack, type Declared, type ProgramStack } from "../support/pulumi";
 import { configVersion, haproxyCfg, openTransactions, rawGet, rawWrite, reloadCount } from "../support/dpapi";
@@ -135,6 +137,28 @@ for (const gen of GENERATIONS) {
       expect(await reloadCount(bench)).toBe(reloads);
     });
 
+    test("a port another frontend binds, a missing certificate and a missing backend fail naming the field, and change nothing", async () => {
+      const version = await configVersion(bench);
+      const other = (args: Record<string, unknown>): Declared[] => [...declared({ apiPath: "/v2" }), { type: "Frontend", name: "other", args: { mode: "http", ...args } }];
+      try {
+        await ps.declare(other({ binds: [{ address: "127.0.0.1", port }] }));
+        await expect(ps.stack.preview()).rejects.toThrow(new RegExp(`Frontend "other": binds\\[0\\]\\.port: 127\\.0\\.0\\.1:${port} is already bound by frontend web`));
+        if (gen === "v3") {
+          await ps.declare(other({ binds: [{ address: "127.0.0.1", port: await freePort(), ssl: { certificates: ["/nonexistent/site.pem"] } }] }));
+          await expect(ps.stack.preview()).rejects.toThrow(/Frontend "other": binds\[0\]: HAProxy rejected it: .*unable to stat SSL certificate from file '\/nonexistent\/site\.pem'/);
+        }
+        // A backend the same update would create gets a stand-in at preview; at `up` HAProxy's refusal names the route.
+        await ps.declare(other({ binds: [{ address: "127.0.0.1", port: await freePort() }], routes: [{ backend: "no_such_backend" }] }));
+        await expect(ps.stack.up()).rejects.toThrow(gen === "v3"
+          ? /Frontend "other": routes\[0\]\.backend: HAProxy rejected it: .*unable to find required use_backend: 'no_such_backend'/
+          : /Frontend "other": .*no_such_backend/);
+        expect(haproxyCfg(bench)).not.toMatch(/^frontend other/m);
+      } finally {
+        await ps.declare(declared({ apiPath: "/v2" }));
+      }
+      expect(await configVersion(bench)).toBe(version);
+    });
+
     test("a rule added outside Pulumi shows as drift in refresh, and up removes it", async () => {
       const path = gen === "v3" ? "/services/haproxy/configuration/frontends/web/http_request_rules/0" : "/services/haproxy/configuration/http_request_rules?parent_type=frontend&parent_name=web";
       const res = await rawWrite(bench, "POST", path, { index: 0, type: "deny", deny_status: 403, cond: "if", cond_test: "{ path /blocked }" });
@@ -156,6 +180,49 @@ for (const gen of GENERATIONS) {
       await ps.declare(declared({ apiPath: "/v2", routes: [both[1], both[0]] }));
       await ps.stack.up();
       expect(await get("/v2/x")).toBe("api");
+    });
+
+    test("tcp mode routes TLS by SNI after an inspect-delay, passing the TLS through", async () => {
+      const certs = new CertFactory();
+      const tlsUpstream = async (name: string, cn: string) => {
+        const c = certs.selfSigned(cn);
+        const srv = createHttpsServer({ cert: c.cert, key: c.key }, (_req, res) => res.end(name));
+        await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+        return { port: (srv.address() as { port: number }).port, close: () => new Promise<void>((r) => { srv.closeAllConnections(); srv.close(() => r()); }) };
+      };
+      const apiTls = await tlsUpstream("api-tls", "api.test");
+      const siteTls = await tlsUpstream("site-tls", "site.test");
+      const tcpPort = await freePort();
+      const tcpBackend = (name: string, p: number): Declared => ({ type: "Backend", name, args: { mode: "tcp", balance: { algorithm: "roundrobin" },
+        servers: [{ name: `${name}-1`, address: "127.0.0.1", port: p }] } });
+      try {
+        await ps.declare([...declared({ apiPath: "/v2" }), tcpBackend("api_tls", apiTls.port), tcpBackend("site_tls", siteTls.port),
+          { type: "Frontend", name: "sni", args: {
+            mode: "tcp", binds: [{ address: "127.0.0.1", port: tcpPort }],
+            acls: [{ name: "sni_api", criterion: "req_ssl_sni", value: "api.test" }],
+            tcpRequestRules: [{ type: "inspect-delay", timeout: 5000 }, { type: "content", action: "accept", if: "{ req_ssl_hello_type 1 }" }],
+            routes: [{ backend: { $ref: "api_tls.name" }, if: "sni_api" }],
+            defaultBackend: { $ref: "site_tls.name" },
+          } }]);
+        await ps.stack.up();
+        const via = (servername: string) => new Promise<string>((resolve, reject) => {
+          const req = httpsRequest({ host: "127.0.0.1", port: tcpPort, path: "/", servername, rejectUnauthorized: false, headers: { connection: "close" } }, (res) => {
+            let body = "";
+            res.on("data", (d) => (body += d));
+            res.on("end", () => resolve(body));
+          });
+          req.on("error", reject);
+          req.end();
+        });
+        expect(await via("api.test")).toBe("api-tls");
+        expect(await via("site.test")).toBe("site-tls");
+        expect((await ps.stack.preview()).changeSummary).toEqual({ same: 9 });
+      } finally {
+        await ps.declare(declared({ apiPath: "/v2" }));
+        await ps.stack.up();
+        await apiTls.close();
+        await siteTls.close();
+      }
     });
 
     test("destroy removes the frontend and leaves haproxy.cfg's sections as before", async () => {
