@@ -1,48 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { BackendInputs } from "../provider/resources/backend";
 import type { ServerFields } from "../provider/resources/server-options";
+import type { InlineServerArgs } from "./server";
 import { dynamicProvider, hasType, withSecretOutputs } from "./provider";
 import type { Connection, Inputs } from "./inputs";
 
 type B = BackendInputs;
-
-/** One inline server of a {@link Backend}; the same fields as a {@link Server} without `backend`. */
-export interface InlineServerArgs {
-  /** Server name, unique in the backend. Servers are diffed by name. */
-  name: pulumi.Input<string>;
-  /** IP address or host name. Changed without a reload. */
-  address: pulumi.Input<string>;
-  /** TCP port, 1-65535. Changed without a reload. */
-  port?: pulumi.Input<number>;
-  /** Share of traffic, 0-256. Changed without a reload. */
-  weight?: pulumi.Input<number>;
-  /** Health-check this server. A server with checks is added by a reload (HAProxy starts checks of runtime-added servers only on `enable health`). */
-  check?: pulumi.Input<boolean>;
-  /** Milliseconds between health checks. */
-  inter?: pulumi.Input<number>;
-  /** Successful checks before the server is up. */
-  rise?: pulumi.Input<number>;
-  /** Failed checks before the server is down. */
-  fall?: pulumi.Input<number>;
-  /** Only used when every non-backup server is down. */
-  backup?: pulumi.Input<boolean>;
-  /** In maintenance the server takes no traffic. Changed without a reload. */
-  maintenance?: pulumi.Input<boolean>;
-  /** Draining: no new sessions, existing ones finish (weight 0). Changed without a reload. */
-  drain?: pulumi.Input<boolean>;
-  /** Connect to the server over TLS. */
-  ssl?: pulumi.Input<boolean>;
-  /** Verify the server certificate: `none` or `required`. */
-  verify?: pulumi.Input<NonNullable<ServerFields["verify"]>>;
-  /** SNI expression sent to the server, e.g. `str(api.internal)`. */
-  sni?: pulumi.Input<string>;
-  /** CA file used to verify the server certificate. */
-  caFile?: pulumi.Input<string>;
-  /** Maximum concurrent connections to this server. */
-  maxconn?: pulumi.Input<number>;
-  /** Any other field of the DPAPI server model, snake_case. */
-  extra?: pulumi.Input<NonNullable<ServerFields["extra"]>>;
-}
 
 /** Inputs of a {@link Backend}. Field types come from the provider's zod schema. */
 export interface BackendArgs {

@@ -1,5 +1,5 @@
-export { Backend, type BackendArgs, type InlineServerArgs } from "./backend";
-export { Server, type ServerArgs } from "./server";
+export { Backend, type BackendArgs } from "./backend";
+export { Server, type ServerArgs, type InlineServerArgs } from "./server";
 export type { Connection } from "./inputs";
 export { MapFile, type MapFileArgs, type MapEntry } from "./map-file";
 export { Certificate, type CertificateArgs } from "./certificate";

@@ -5,19 +5,17 @@ import type { Connection, Inputs } from "./inputs";
 
 type S = ServerInputs;
 
-/** Inputs of a {@link Server}. */
-export interface ServerArgs {
-  /** Name of the backend the server belongs to, e.g. `api.name`. Changing it replaces the server. */
-  backend: pulumi.Input<string>;
-  /** Server name. Defaults to the resource name. Changing it replaces the server. */
-  name?: pulumi.Input<string>;
+/** One inline server of a {@link Backend}; the same fields as a {@link Server} without `backend`. */
+export interface InlineServerArgs {
+  /** Server name, unique in the backend. Servers are diffed by name. */
+  name: pulumi.Input<string>;
   /** IP address or host name. Changed without a reload. */
   address: pulumi.Input<string>;
   /** TCP port, 1-65535. Changed without a reload. */
   port?: pulumi.Input<number>;
   /** Share of traffic, 0-256. Changed without a reload. */
   weight?: pulumi.Input<number>;
-  /** Health-check this server (the backend's healthCheck says how). */
+  /** Health-check this server. A server with checks is added by a reload (HAProxy starts checks of runtime-added servers only on `enable health`). */
   check?: pulumi.Input<boolean>;
   /** Milliseconds between health checks. */
   inter?: pulumi.Input<number>;
@@ -27,9 +25,9 @@ export interface ServerArgs {
   fall?: pulumi.Input<number>;
   /** Only used when every non-backup server is down. */
   backup?: pulumi.Input<boolean>;
-  /** In maintenance the server takes no traffic. Default false. Changed without a reload. */
+  /** In maintenance the server takes no traffic. Changed without a reload. */
   maintenance?: pulumi.Input<boolean>;
-  /** Draining: no new sessions, existing ones finish (weight 0 in HAProxy). Changed without a reload. */
+  /** Draining: no new sessions, existing ones finish (weight 0). Changed without a reload. */
   drain?: pulumi.Input<boolean>;
   /** Connect to the server over TLS. */
   ssl?: pulumi.Input<boolean>;
@@ -39,10 +37,18 @@ export interface ServerArgs {
   sni?: pulumi.Input<string>;
   /** CA file used to verify the server certificate. */
   caFile?: pulumi.Input<string>;
-  /** Maximum concurrent connections. */
+  /** Maximum concurrent connections to this server. */
   maxconn?: pulumi.Input<number>;
-  /** Any other field of the DPAPI server model, snake_case; validated against it. */
+  /** Any other field of the DPAPI server model, snake_case. */
   extra?: pulumi.Input<NonNullable<S["extra"]>>;
+}
+
+/** Inputs of a {@link Server}: the same fields as an inline server, plus where it lives and how it is managed. */
+export interface ServerArgs extends Omit<InlineServerArgs, "name"> {
+  /** Name of the backend the server belongs to, e.g. `api.name`. Changing it replaces the server. */
+  backend: pulumi.Input<string>;
+  /** Server name. Defaults to the resource name. Changing it replaces the server. */
+  name?: pulumi.Input<string>;
   /** Take over an existing server of this name instead of failing with "already exists". */
   adopt?: pulumi.Input<boolean>;
   /** This server's Data Plane API, when not the stack's `haproxy-dataplane:*` config. Stored as a secret. */

@@ -238,6 +238,13 @@ export function buildClient(http: Http, generation: Generation, reloadTimeoutMs 
   const d = dialects[generation];
   const g = generation;
   const queue: WriteQueue = createWriteQueue(http, { generation, dialect: d, reloadTimeoutMs });
+  /** A server's configuration writes, with what HAProxy needs at runtime to match each without a reload. */
+  const serverWrite = {
+    add: (b: string, s: Server): ConfigWrite => ({ method: "POST", target: d.servers(b), body: s, runtime: addServerEffect(b, s) }),
+    replace: (b: string, s: Server, previous?: Server): ConfigWrite =>
+      ({ method: "PUT", target: d.server(b, s.name), body: s, runtime: previous ? setServerEffect(b, s, previous) : undefined }),
+    delete: (b: string, n: string): ConfigWrite => ({ method: "DELETE", target: d.server(b, n), runtime: deleteServerEffect(b, n) }),
+  };
   const serverSnapshots = new Map<string, { at: number; list: Promise<Server[] | undefined> }>();
   queue.onApplied(() => serverSnapshots.clear());
 
@@ -265,11 +272,10 @@ export function buildClient(http: Http, generation: Generation, reloadTimeoutMs 
     changeBackend: (c) => queue.writeAll([
       ...(c.create ? [{ method: "POST" as const, target: d.backends(), body: c.create }] : []),
       ...(c.replace ? [{ method: "PUT" as const, target: d.backend(c.name), body: c.replace }] : []),
-      ...(c.deleteServers ?? []).map((n) => ({ method: "DELETE" as const, target: d.server(c.name, n), runtime: deleteServerEffect(c.name, n) })),
-      ...(c.replaceServers ?? []).map(({ next, previous }) =>
-        ({ method: "PUT" as const, target: d.server(c.name, next.name), body: next, runtime: setServerEffect(c.name, next, previous) })),
+      ...(c.deleteServers ?? []).map((n) => serverWrite.delete(c.name, n)),
+      ...(c.replaceServers ?? []).map(({ next, previous }) => serverWrite.replace(c.name, next, previous)),
       // Servers of a backend created in the same change come with its reload.
-      ...(c.addServers ?? []).map((s) => ({ method: "POST" as const, target: d.servers(c.name), body: s, runtime: c.create ? undefined : addServerEffect(c.name, s) })),
+      ...(c.addServers ?? []).map((s) => ({ ...serverWrite.add(c.name, s), ...(c.create ? { runtime: undefined } : {}) })),
     ]),
 
     getFrontend: async (name) => {
@@ -335,10 +341,9 @@ export function buildClient(http: Http, generation: Generation, reloadTimeoutMs 
       }
       return (await snap.list)?.find((s) => s.name === n);
     },
-    createServer: (b, s) => queue.write({ method: "POST", target: d.servers(b), body: s, runtime: addServerEffect(b, s) }),
-    replaceServer: (b, s, previous) =>
-      queue.write({ method: "PUT", target: d.server(b, s.name), body: s, runtime: previous ? setServerEffect(b, s, previous) : undefined }),
-    deleteServer: (b, n) => queue.write({ method: "DELETE", target: d.server(b, n), runtime: deleteServerEffect(b, n) }),
+    createServer: (b, s) => queue.write(serverWrite.add(b, s)),
+    replaceServer: (b, s, previous) => queue.write(serverWrite.replace(b, s, previous)),
+    deleteServer: (b, n) => queue.write(serverWrite.delete(b, n)),
     listRuntimeServers: (b) => notFoundAsUndefined((async () => {
       const t = d.runtimeServers(b);
       return parseValue(z.array(RuntimeServerSchema), (await getJson(t.path, t.query as Record<string, string>)) ?? [], "runtime server list");

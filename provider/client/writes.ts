@@ -201,16 +201,21 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
     await http.exchange({ method: "DELETE", path: common.transaction(g, id) }).catch(() => undefined);
   }
 
+  /** Commits a transaction with force_reload: DPAPI answers once HAProxy has reloaded, or with its output. */
+  async function commitWithReload(id: string): Promise<void> {
+    await http.request({ method: "PUT", path: common.transaction(g, id), query: { force_reload: true } })
+      .catch((e) => { throw asReloadFailure(e, common.transaction(g, id)); });
+    openTransactions.delete(id);
+    stats.reloads++;
+  }
+
   /** Brings HAProxy to the written haproxy.cfg: an empty transaction committed with force_reload. */
   async function forceReload(): Promise<void> {
     const txn = await openTransaction();
     let committed = false;
     try {
-      await http.request({ method: "PUT", path: common.transaction(g, txn.id), query: { force_reload: true } })
-        .catch((e) => { throw asReloadFailure(e, common.transaction(g, txn.id)); });
+      await commitWithReload(txn.id);
       committed = true;
-      openTransactions.delete(txn.id);
-      stats.reloads++;
     } finally {
       if (!committed) await closeTransaction(txn.id);
     }
@@ -282,7 +287,7 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
             }
           } else {
             await removeAtRuntime(effects);
-            await http.request({ method: "POST", path: common.rawConfig(g), query: { skip_reload: true, version: txn.version }, body: { text: cfg } });
+            await writeFileWithoutReload(cfg, txn.version, []);
           }
           await close();
           reloaded = !added;
@@ -292,11 +297,8 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
             stats.runtimeBatches++;
           }
         } else {
-          await http.request({ method: "PUT", path: common.transaction(g, txn.id), query: { force_reload: true } })
-            .catch((e) => { throw asReloadFailure(e, common.transaction(g, txn.id)); });
+          await commitWithReload(txn.id);
           closed = true;
-          openTransactions.delete(txn.id);
-          stats.reloads++;
         }
       } catch (e) {
         if (isOutdated(e) && replays < maxReplays) {
@@ -359,27 +361,25 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
     return results.every(Boolean);
   }
 
-  /** Takes back servers addAtRuntime added (they are still in maintenance and took nothing). */
-  async function removeAtRuntime(effects: RuntimeEffect[]): Promise<void> {
-    await Promise.all(effects.map(async (e) => {
-      if (e.op !== "add-server") return;
-      const s = d.runtimeServer(e.backend, e.server.name);
+  /** Deletes servers from HAProxy's memory only; one HAProxy refuses stays as it is (in maintenance). */
+  async function deleteRuntimeServers(servers: Array<{ backend: string; name: string }>): Promise<void> {
+    await Promise.all(servers.map(async ({ backend, name }) => {
+      const s = d.runtimeServer(backend, name);
       await http.exchange({ method: "DELETE", path: s.path, query: s.query }).catch(() => undefined);
     }));
   }
+
+  /** Takes back servers addAtRuntime added (they are still in maintenance and took nothing). */
+  const removeAtRuntime = (effects: RuntimeEffect[]) =>
+    deleteRuntimeServers(effects.flatMap((e) => (e.op === "add-server" ? [{ backend: e.backend, name: e.server.name }] : [])));
 
   /**
    * Deletes removed servers from HAProxy's memory; the file no longer has them and they are in maintenance
    * already (header action). HAProxy refuses `del server` while connections remain: the server then stays in
    * maintenance, taking nothing, until the next reload, which is still a success.
    */
-  async function deleteAtRuntime(effects: RuntimeEffect[]): Promise<void> {
-    await Promise.all(effects.map(async (e) => {
-      if (e.op !== "delete-server") return;
-      const s = d.runtimeServer(e.backend, e.name);
-      await http.exchange({ method: "DELETE", path: s.path, query: s.query }).catch(() => undefined);
-    }));
-  }
+  const deleteAtRuntime = (effects: RuntimeEffect[]) =>
+    deleteRuntimeServers(effects.flatMap((e) => (e.op === "delete-server" ? [{ backend: e.backend, name: e.name }] : [])));
 
   async function drain(): Promise<void> {
     draining = true;
@@ -400,7 +400,6 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
         }
         const batch = pending;
         pending = [];
-        if (process.env.HAPROXY_DPAPI_DEBUG_QUEUE) require("node:fs").appendFileSync(process.env.HAPROXY_DPAPI_DEBUG_QUEUE, `${Date.now()} batch ${batch.map((b) => b.writes ? b.writes.map((w) => `${w.method}${w.runtime ? "(rt)" : ""} ${w.target.path.split("/").slice(-2).join("/")}`).join("+") : "task").join(", ")}\n`);
         const together: Pending[] = [];
         for (const item of batch) {
           if (item.task) await item.task().then(item.resolve, item.reject).finally(applied);

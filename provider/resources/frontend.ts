@@ -368,15 +368,16 @@ function withoutDetails(message: string): boolean {
   return /^\s*validation error: exit status \d+\s*$/.test(message);
 }
 
-async function validateWithHaproxy(d: Desired, standIns: boolean): Promise<CheckFailure[]> {
+async function validateWithHaproxy(d: Desired): Promise<CheckFailure[]> {
   const client = await clientFor(d.connection);
   const current = await client.getFrontend(d.name);
   const want = toSection(d, current);
   const referenced = [...new Set([...d.routes.map((r) => r.backend).filter((b) => !b.includes("%[")), ...(d.defaultBackend ? [d.defaultBackend] : [])])];
   const existing = new Set((await client.listBackends()).map((b) => b.name));
-  // Backends this update creates do not exist yet: stand-ins of the same names keep the check about the frontend.
+  // Backends this update creates do not exist yet (nor does the stand-in for unknown names): empty ones of the
+  // same names keep the check about the frontend.
   const missing = referenced.filter((b) => !existing.has(b));
-  const result = await client.validateFrontend(want, current, standIns ? [...new Set([...missing, STAND_IN_BACKEND])] : missing);
+  const result = await client.validateFrontend(want, current, missing);
   if (result.ok) return [];
   const label = `Frontend "${d.name}"`;
   if (result.config === undefined) {
@@ -408,8 +409,7 @@ async function bindConflicts(d: Desired): Promise<CheckFailure[]> {
 }
 
 export async function check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<CheckResult<Record<string, unknown>>> {
-  const withName = { ...news };
-  const result = checkInputs("Frontend", FrontendInputsSchema, withName);
+  const result = checkInputs("Frontend", FrontendInputsSchema, news);
   if (!result.inputs) return result;
   // Asked of HAProxy only when something changed: a no-op preview sends nothing.
   const changed = Object.keys(withoutProvider(olds)).length === 0 || diffInputs(INPUT_KEYS, [], olds, withoutProvider(result.inputs)).changes;
@@ -419,7 +419,7 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
   const parsed = FrontendInputsSchema.safeParse(stood);
   if (!parsed.success) return result;
   try {
-    const failures = [...await bindConflicts(parsed.data), ...await validateWithHaproxy(parsed.data, stood !== result.inputs)];
+    const failures = [...await bindConflicts(parsed.data), ...await validateWithHaproxy(parsed.data)];
     return failures.length ? { failures } : result;
   } catch (e) {
     // No Data Plane API at preview (e.g. a pull request job without network to it): the check is skipped, not failed.

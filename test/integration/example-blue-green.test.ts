@@ -4,10 +4,9 @@
 // and the preview a reviewer sees names only that entry.
 import { rmSync } from "node:fs";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { request } from "node:http";
 import { startBench, freePort, type Bench } from "../bench/bench";
 import { exampleStack } from "../support/pulumi";
-import { startUpstream, type Upstream } from "../support/upstreams";
+import { getOnPort, startUpstream, type Upstream } from "../support/upstreams";
 import { reloadCount } from "../support/dpapi";
 import { describeWith } from "../support/requires";
 
@@ -15,16 +14,7 @@ import { describeWith } from "../support/requires";
 describeWith(["v3", "pulumi"], "examples/blue-green", () => {
   let bench: Bench; let blue: Upstream; let green: Upstream; let dir: string; let stack: Stack; let port: number;
   /** One request to the example's own Frontend with this Host. */
-  const getWithHost = (_bench: Bench, host: string): Promise<string> => new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path: "/", headers: { host, connection: "close" } }, (res) => {
-      let body = "";
-      res.on("data", (d) => (body += d));
-      res.on("end", () => resolve(res.statusCode === 200 ? body : `HTTP ${res.statusCode}`));
-    });
-    req.on("error", (e) => resolve(`error ${(e as { code?: string }).code ?? e.message}`));
-    req.end();
-    void reject;
-  });
+  const getWithHost = (_bench: Bench, host: string) => getOnPort(port, host);
 
   beforeAll(async () => {
     bench = await startBench({ dataplane: "v3" });

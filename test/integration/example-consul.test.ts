@@ -5,10 +5,9 @@
 import { rmSync } from "node:fs";
 import Consul from "consul";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { request } from "node:http";
 import { startBench, freePort, sleep, type Bench } from "../bench/bench";
 import { exampleStack } from "../support/pulumi";
-import { startUpstream, type Upstream } from "../support/upstreams";
+import { getOnPort, startUpstream, type Upstream } from "../support/upstreams";
 import { describeWith } from "../support/requires";
 
 describeWith(["v3", "consul", "pulumi"], "examples/consul", () => {
@@ -16,15 +15,7 @@ describeWith(["v3", "consul", "pulumi"], "examples/consul", () => {
   const ups: Upstream[] = [];
   let port: number;
   /** One request to the example's own Frontend with this Host. */
-  const getWithHost = (_bench: Bench, host: string): Promise<string> => new Promise((resolve) => {
-    const req = request({ host: "127.0.0.1", port, path: "/", headers: { host, connection: "close" } }, (res) => {
-      let body = "";
-      res.on("data", (d) => (body += d));
-      res.on("end", () => resolve(res.statusCode === 200 ? body : `HTTP ${res.statusCode}`));
-    });
-    req.on("error", (e) => resolve(`error ${(e as { code?: string }).code ?? e.message}`));
-    req.end();
-  });
+  const getWithHost = (_bench: Bench, host: string) => getOnPort(port, host);
 
   /** Which upstreams answer `web.example.com` through HAProxy, polled until it is exactly `names`. */
   const answeredBy = async (names: string[]) => {

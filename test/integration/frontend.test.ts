@@ -1,13 +1,12 @@
 // Frontend through the real CLI, both generations: every kind of route takes
 // traffic, HAProxy itself checks a change at preview (naming the field, writing
 // nothing), drift, route order, adoption of a hand-written frontend, destroy.
-import { request } from "node:http";
 import { createServer as createHttpsServer, request as httpsRequest } from "node:https";
 import { CertFactory } from "../support/haproxy-files";
 import { startBench, freePort, type Bench } from "../bench/bench";
 import { programStack, type Declared, type ProgramStack } from "../support/pulumi";
 import { configVersion, haproxyCfg, openTransactions, rawGet, rawWrite, reloadCount } from "../support/dpapi";
-import { startUpstream, type Upstream } from "../support/upstreams";
+import { getOnPort, startUpstream, type Upstream } from "../support/upstreams";
 import { describeWith, GENERATIONS } from "../support/requires";
 
 for (const gen of GENERATIONS) {
@@ -18,18 +17,8 @@ for (const gen of GENERATIONS) {
     let port: number;
     let cfgBefore: string;
 
-    /** One request through the frontend (node:http, since fetch may not set Host); which upstream answered, or the status. */
-    function get(path: string, host = "www.example.com"): Promise<string> {
-      return new Promise((resolve, reject) => {
-        const req = request({ host: "127.0.0.1", port, path, headers: { host, connection: "close" } }, (res) => {
-          let body = "";
-          res.on("data", (d) => (body += d));
-          res.on("end", () => resolve(res.statusCode === 200 ? body : `HTTP ${res.statusCode}`));
-        });
-        req.on("error", reject);
-        req.end();
-      });
-    }
+    /** One request through the frontend; which upstream answered, or the status. */
+    const get = (path: string, host = "www.example.com") => getOnPort(port, host, path);
 
     type Options = { apiPath?: string; routes?: unknown[]; acls?: unknown[]; extraRules?: unknown[] };
     function declared(o: Options = {}): Declared[] {

@@ -4,10 +4,10 @@
 // test certificates with the openssl CLI, and read Pulumi state.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { request } from "node:http";
 import { connect } from "node:tls";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { getOnPort } from "./upstreams";
 import type { Bench } from "../bench/bench";
 import { configVersion, rawGet } from "./dpapi";
 import type { ProgramStack } from "./pulumi";
@@ -75,15 +75,7 @@ export async function waitForMapLoaded(bench: Bench, name: string): Promise<void
 
 /** GET / through the bench frontend with a Host header: the body (upstream name) or `HTTP <status>`. */
 export function getWithHost(bench: Bench, host: string, path = "/"): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port: bench.haproxy.frontendPort, path, headers: { host, connection: "close" } }, (res) => {
-      let body = "";
-      res.on("data", (d) => (body += d));
-      res.on("end", () => resolve(res.statusCode === 200 ? body : `HTTP ${res.statusCode}`));
-    });
-    req.on("error", reject);
-    req.end();
-  });
+  return getOnPort(bench.haproxy.frontendPort, host, path);
 }
 
 /** Subjects (CN) of the certificates a TLS listener presents, leaf first. */

@@ -1,6 +1,6 @@
 // Tiny HTTP servers on 127.0.0.1 that answer with their own name, so a test
 // can see which server HAProxy picked.
-import { createServer, type Server } from "node:http";
+import { createServer, request, type Server } from "node:http";
 import type { Bench } from "../bench/bench";
 
 export interface Upstream { name: string; port: number; close(): Promise<void> }
@@ -25,4 +25,20 @@ export async function sendThrough(bench: Bench, backend: string, n = 6, headers:
     seen[key] = (seen[key] ?? 0) + 1;
   }
   return seen;
+}
+
+/**
+ * One GET to a listener on 127.0.0.1 with this Host (node:http: fetch does not send a Host of our choosing).
+ * The upstream's name on 200, else "HTTP <status>", or "error <code>" when nothing accepts the connection.
+ */
+export function getOnPort(port: number, host: string, path = "/"): Promise<string> {
+  return new Promise((resolve) => {
+    const req = request({ host: "127.0.0.1", port, path, headers: { host, connection: "close" } }, (res) => {
+      let body = "";
+      res.on("data", (d) => (body += d));
+      res.on("end", () => resolve(res.statusCode === 200 ? body : `HTTP ${res.statusCode}`));
+    });
+    req.on("error", (e) => resolve(`error ${(e as { code?: string }).code ?? e.message}`));
+    req.end();
+  });
 }
