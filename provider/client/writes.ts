@@ -112,8 +112,8 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
   const g = opts.generation;
   const d = opts.dialect;
   const lingerMs = opts.lingerMs ?? 30;
-  const quietMs = 60;
-  const reloadLingerMaxMs = 400;
+  const quietMs = 100;
+  const reloadLingerMaxMs = 600;
   let lastReleased = 8;
   const maxVersionRetries = opts.maxVersionRetries ?? 8;
   const maxReplays = opts.maxReplays ?? 5;

@@ -36,7 +36,8 @@ for (const gen of GENERATIONS) {
       }
       await ps.declare(resources);
       const before = await reloadCount(bench);
-      const res = await ps.stack.up();
+      // A failure here must not leave 200 objects behind for the next test.
+      const res = await ps.stack.up().catch(async (e) => { await ps.stack.destroy().catch(() => undefined); throw e; });
       expect(res.summary.resourceChanges).toMatchObject({ create: 201 });
       expect((await reloadCount(bench)) - before).toBeLessThanOrEqual(3);
       expect(haproxyCfg(bench).match(/^\s+server be\d+-s\d /gm)).toHaveLength(180);
