@@ -24,8 +24,21 @@ export interface BindArgs {
 }
 /** A named condition: `acl <name> <criterion> <value>`. */
 export type AclArgs = Deep<Each<NonNullable<F["acls"]>>>;
-/** A route (`use_backend`): the first whose condition holds wins. */
-export type RouteArgs = Deep<Each<NonNullable<F["routes"]>>>;
+/** One backend of a canary split and its relative weight (0 sends nothing there). */
+export interface SplitArgs {
+  backend: pulumi.Input<string>;
+  weight: pulumi.Input<number>;
+}
+/**
+ * A route (`use_backend`): the first whose condition holds wins. It names one `backend`, or a `split` that sends
+ * each request to one of several backends in proportion to their weights (steps of 1 %; a weight change reloads nothing).
+ */
+export interface RouteArgs {
+  backend?: pulumi.Input<string>;
+  split?: pulumi.Input<pulumi.Input<SplitArgs>[]>;
+  if?: pulumi.Input<string>;
+  unless?: pulumi.Input<string>;
+}
 /** An `http-request` / `http-response` rule. */
 export type HttpRuleArgs = Each<NonNullable<F["httpRequestRules"]>>;
 /** A `tcp-request` rule. */
@@ -50,7 +63,10 @@ export interface FrontendArgs {
   httpResponseRules?: pulumi.Input<pulumi.Input<HttpRuleArgs>[]>;
   /** `tcp-request` rules, in order: `{ type: "inspect-delay", timeout }`, `{ type: "content", action: "accept", if }`, or `other`. */
   tcpRequestRules?: pulumi.Input<pulumi.Input<TcpRuleArgs>[]>;
-  /** `use_backend` rules, in order: `{ backend, if?, unless? }`; `backend` may be a `%[…]` expression (a map lookup). */
+  /**
+   * `use_backend` rules, in order: `{ backend, if?, unless? }`, where `backend` may be a `%[…]` expression (a map
+   * lookup), or `{ split: [{ backend, weight }, …], if?, unless? }` for a canary split.
+   */
   routes?: pulumi.Input<pulumi.Input<RouteArgs>[]>;
   /** Backend for what no route takes. */
   defaultBackend?: pulumi.Input<string>;

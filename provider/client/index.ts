@@ -7,7 +7,7 @@ import { DpapiError, isDpapiError } from "./errors";
 import { createHttp, type Http } from "./http";
 import { common, dialects, type Dialect, type Generation } from "./dialect";
 import { ConnectionSchema, type ConnectionInput } from "./options";
-import { parseAs, parseJson, parseValue } from "./parse";
+import { parseAs, parseJson, parseValue, sameData } from "./parse";
 import {
   BackendSchema, ConsulSchema, InfoSchema, FrontendSchema, BindSchema, FRONTEND_LISTS,
   type FrontendSection, type FrontendList, MapEntrySchema, MapFileSchema, ReloadSchema, RuntimeServerSchema,
@@ -25,6 +25,7 @@ export type { WriteResult, WriteQueueStats } from "./writes";
 export { ConnectionSchema, type Connection, type ConnectionInput } from "./options";
 export { createHttp, type Http, type HttpRequest, type HttpResponse } from "./http";
 export { detectGeneration };
+export { sameData } from "./parse";
 
 /** How long reads of one refresh share a backend's server list (writes of this process drop it at once). */
 const READ_SNAPSHOT_MS = 3_000;
@@ -164,7 +165,7 @@ function consulNotFound(e: unknown, id: string): unknown {
  */
 function frontendWrites(d: Dialect, want: FrontendSection, current?: FrontendSection): ConfigWrite[] {
   const name = want.frontend.name;
-  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const same = sameData;
   const writes: ConfigWrite[] = [];
   if (!current) writes.push({ method: "POST", target: d.frontends(), body: want.frontend, label: "frontend" });
   else if (!same(current.frontend, want.frontend)) writes.push({ method: "PUT", target: d.frontend(name), body: want.frontend, label: "frontend" });

@@ -23,3 +23,17 @@ export function parseValue<S extends z.ZodType>(schema: S, value: unknown, what:
 export function parseAs<S extends z.ZodType>(schema: S, text: string, what: string): z.output<S> {
   return parseValue(schema, parseJson(text), what);
 }
+
+/** Equal as data: key order and undefined fields do not count (DPAPI answers keys in its own order). */
+export function sameData(a: unknown, b: unknown): boolean {
+  if (a === undefined || a === null) return b === undefined || b === null;
+  return JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === "object") {
+    return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, x]) => [k, sortKeys(x)]));
+  }
+  return v;
+}

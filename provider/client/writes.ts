@@ -201,24 +201,44 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
     await http.exchange({ method: "DELETE", path: common.transaction(g, id) }).catch(() => undefined);
   }
 
-  /** Commits a transaction with force_reload: DPAPI answers once HAProxy has reloaded, or with its output. */
-  async function commitWithReload(id: string): Promise<void> {
-    await http.request({ method: "PUT", path: common.transaction(g, id), query: { force_reload: true } })
-      .catch((e) => { throw asReloadFailure(e, common.transaction(g, id)); });
-    openTransactions.delete(id);
+  /**
+   * Commits a transaction with force_reload: DPAPI answers once HAProxy has reloaded, or with its output.
+   * Another client may have written haproxy.cfg without a reload (the runtime path) after this reload's
+   * HAProxy read the file, with its runtime commands sent to the worker this reload retired: those changes
+   * are in the file but not in HAProxy. A version that moved past our commit says it may have happened, and
+   * one more reload brings HAProxy to the file.
+   */
+  async function commitWithReload(txn: { id: string; version: number }, recheck = true): Promise<void> {
+    await http.request({ method: "PUT", path: common.transaction(g, txn.id), query: { force_reload: true } })
+      .catch((e) => { throw asReloadFailure(e, common.transaction(g, txn.id)); });
+    openTransactions.delete(txn.id);
     stats.reloads++;
+    if (recheck && (await currentVersion()) > txn.version + 1) await forceReload(false);
   }
 
   /** Brings HAProxy to the written haproxy.cfg: an empty transaction committed with force_reload. */
-  async function forceReload(): Promise<void> {
+  async function forceReload(recheck = true): Promise<void> {
     const txn = await openTransaction();
     let committed = false;
     try {
-      await commitWithReload(txn.id);
+      await commitWithReload(txn, recheck);
       committed = true;
     } finally {
       if (!committed) await closeTransaction(txn.id);
     }
+  }
+
+  /**
+   * The pid of the HAProxy worker answering runtime commands. A change across a runtime batch means a
+   * reload took over meanwhile, from a file read maybe before ours: its HAProxy may lack the batch.
+   */
+  async function workerPid(): Promise<number | undefined> {
+    const res = await http.request({ method: "GET", path: common.runtimeInfo(g) }).catch(() => undefined);
+    if (!res) return undefined;
+    let body: unknown;
+    try { body = JSON.parse(res.text); } catch { return undefined; }
+    const pid = (d.unwrapRuntimeInfo(body) as { info?: { pid?: unknown } } | undefined)?.info?.pid;
+    return typeof pid === "number" ? pid : undefined;
   }
 
   const isOutdated = (e: unknown) => isDpapiError(e, "DPAPI_TXN_OUTDATED") || isDpapiError(e, "DPAPI_VERSION_CONFLICT");
@@ -272,9 +292,12 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
       try {
         const effects = accepted.flatMap((i) => i.writes!.map((w) => w.runtime));
         const runtimeOnly = effects.every((e): e is RuntimeEffect => e !== undefined);
-        const cfg = runtimeOnly
-          ? rawConfigText((await http.request({ method: "GET", path: common.rawConfig(g), query: { transaction_id: txn.id } })).text)
-          : undefined;
+        const [cfg, pidBefore] = runtimeOnly
+          ? await Promise.all([
+            http.request({ method: "GET", path: common.rawConfig(g), query: { transaction_id: txn.id } }).then((r) => rawConfigText(r.text)),
+            workerPid(),
+          ])
+          : [undefined, undefined];
         if (runtimeOnly && cfg !== undefined && runtimeFeasible(cfg, effects, d.capabilities.runtimeAddTakesOptions)) {
           // New servers first, in maintenance, so that the request writing the file also makes them ready.
           const added = await addAtRuntime(effects);
@@ -291,13 +314,17 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
           }
           await close();
           reloaded = !added;
+          if (!reloaded) {
+            const pidAfter = await workerPid();
+            reloaded = pidBefore === undefined || pidAfter !== pidBefore;
+          }
           if (reloaded) await forceReload();
           else {
             await deleteAtRuntime(effects);
             stats.runtimeBatches++;
           }
         } else {
-          await commitWithReload(txn.id);
+          await commitWithReload(txn);
           closed = true;
         }
       } catch (e) {

@@ -2,7 +2,7 @@
 // check failures that name the resource and field, input-by-input diffs.
 import { z } from "zod";
 import { ConnectionSchema } from "../client/options";
-import { DpapiError, isDpapiError } from "../client";
+import { DpapiError, isDpapiError, sameData } from "../client";
 
 /** Pulumi passes values unknown during preview as this string, at any depth. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -75,18 +75,7 @@ export function checkInputs<S extends z.ZodType>(kind: string, schema: S, news: 
   return failures.length ? { failures } : { inputs: news };
 }
 
-function same(a: unknown, b: unknown): boolean {
-  if (a === undefined || a === null) return b === undefined || b === null;
-  return JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
-}
-
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === "object") {
-    return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sortKeys(x)]));
-  }
-  return v;
-}
+const same = sameData;
 
 /** Input keys whose value differs between old state and new inputs; `__provider` never counts. */
 export function changedInputs(keys: readonly string[], olds: Record<string, unknown>, news: Record<string, unknown>): string[] {

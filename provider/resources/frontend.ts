@@ -8,6 +8,9 @@ import {
   type Bind, type Frontend, type FrontendSection, type HttpRule, type TcpRequestRule,
 } from "../client";
 import { clientFor } from "../connection";
+import { BUCKETS, parseSplitTarget, splitEntries, splitFromEntries, splitMapName, splitTarget, type SplitPart } from "./frontend-split";
+import { applyEntries, parseContents, renderContents, type MapEntry } from "./map-file";
+import type { DataplaneClient } from "../client";
 import {
   ResourceConnectionSchema, toState, checkInputs, compact, diffInputs, inputsOfState, withoutProvider, UNKNOWN,
   type CheckResult, type CheckFailure, type DiffResult,
@@ -41,9 +44,17 @@ const AclInputSchema = z.strictObject({
   value: z.string().optional().describe("Pattern(s) to match, e.g. `/api`."),
 });
 
+const SplitPartSchema = z.strictObject({
+  backend: z.string().regex(NAME_PATTERN, "must be a backend name").describe("A backend of the split."),
+  weight: z.number({ error: "must be a non-negative integer" }).int("must be a non-negative integer").nonnegative("must be a non-negative integer")
+    .describe("Its share: weights are relative (90/10, or 1/1/2); 0 sends nothing there."),
+});
+
 const RouteInputSchema = z.strictObject({
   backend: z.string().regex(/^[^\s]+$/, "must be a backend name or a `%[…]` expression without whitespace")
-    .describe("Backend to use (`use_backend`): a name, or a `%[…]` expression such as a map lookup."),
+    .describe("Backend to use (`use_backend`): a name, or a `%[…]` expression such as a map lookup.").optional(),
+  split: z.array(SplitPartSchema).min(1, "needs at least one backend").max(BUCKETS, `takes at most ${BUCKETS} backends`)
+    .describe(`Canary split: each request goes to one of these backends in proportion to the weights (in steps of 1/${BUCKETS}). Changing only weights reloads nothing.`).optional(),
   ...Condition,
 });
 
@@ -122,7 +133,16 @@ export const FrontendInputsSchema = z.strictObject({
   const both = (path: (string | number)[], r: { if?: string; unless?: string }) => {
     if (r.if && r.unless && !single(r.unless)) ctx.addIssue({ code: "custom", path: [...path, "unless"], message: "with `if`, `unless` must be one term (an ACL name or `{ … }`); write the whole condition in `if`" });
   };
-  f.routes.forEach((r, i) => both(["routes", i], r));
+  f.routes.forEach((r, i) => {
+    both(["routes", i], r);
+    if ((r.backend === undefined) === (r.split === undefined)) ctx.addIssue({ code: "custom", path: ["routes", i], message: "give either `backend` or `split`, not both and not neither" });
+    if (r.split && r.split.every((p) => p.weight === 0)) ctx.addIssue({ code: "custom", path: ["routes", i, "split"], message: "weights are all 0: at least one backend must have a positive weight" });
+    const names = new Set<string>();
+    r.split?.forEach((p, j) => {
+      if (names.has(p.backend)) ctx.addIssue({ code: "custom", path: ["routes", i, "split", j, "backend"], message: `${p.backend} appears twice in this split; give it one weight` });
+      names.add(p.backend);
+    });
+  });
   f.httpRequestRules.forEach((r, i) => "if" in r && both(["httpRequestRules", i], r));
   f.httpResponseRules.forEach((r, i) => "if" in r && both(["httpResponseRules", i], r));
 });
@@ -251,23 +271,41 @@ function frontendToWire(d: Desired): Frontend {
   });
 }
 
-/** Everything the frontend owns, as the wire section (`from` and other unowned attributes kept from `current`). */
-export function toSection(d: Desired, current?: FrontendSection): FrontendSection {
+/** The declared splits, in route order (the k-th split route owns the k-th range of the split map). */
+const splitsOf = (d: Pick<Desired, "routes">): SplitPart[][] => d.routes.flatMap((r) => (r.split ? [r.split] : []));
+
+/**
+ * A split's fallback, for a bucket the map lacks (none does once the map is written): its first backend.
+ * It must not depend on the weights, or a weight change would rewrite the rule and reload.
+ */
+const fallbackOf = (split: SplitPart[]) => split[0].backend;
+
+function routesToWire(d: Desired, splitMapPath: string): FrontendSection["backend_switching_rules"] {
+  let k = 0;
+  return d.routes.map((r) => ({ name: r.split ? splitTarget(k++, splitMapPath, fallbackOf(r.split)) : r.backend!, ...cond(r) }));
+}
+
+/**
+ * Everything the frontend owns, as the wire section (`from` and other unowned attributes kept from `current`).
+ * `splitMapPath` is where the frontend's split map is stored (any readable file for a check).
+ */
+export function toSection(d: Desired, current?: FrontendSection, splitMapPath = "/dev/null"): FrontendSection {
   const own = frontendToWire(d);
   const kept = Object.fromEntries(Object.entries(current?.frontend ?? {}).filter(([k]) => !OWNED_WIRE_FIELDS.includes(k) && !(k in own)));
   return {
     frontend: { ...kept, ...own },
     binds: d.binds.map(bindToWire),
     acls: d.acls.map((a) => compact({ acl_name: a.name, criterion: a.criterion, value: a.value })),
-    backend_switching_rules: d.routes.map((r) => ({ name: r.backend, ...cond(r) })),
+    backend_switching_rules: routesToWire(d, splitMapPath),
     http_request_rules: d.httpRequestRules.map(httpRuleToWire),
     http_response_rules: d.httpResponseRules.map(httpRuleToWire),
     tcp_request_rules: d.tcpRequestRules.map(tcpRuleToWire),
   };
 }
 
-/** The inputs that describe what is live, shaped like the state they are compared with. */
-function fromSection(s: FrontendSection, like: Desired): Partial<Desired> {
+/** The inputs that describe what is live, shaped like the state they are compared with (`split` the split map's live entries). */
+function fromSection(s: FrontendSection, like: Desired, split: MapEntry[]): Partial<Desired> {
+  const likeSplits = splitsOf(like);
   const f = s.frontend;
   const timeouts = compact({ client: f.client_timeout ?? undefined, httpRequest: f.http_request_timeout ?? undefined, httpKeepAlive: f.http_keep_alive_timeout ?? undefined });
   const extra = like.extra ? Object.fromEntries(Object.keys(like.extra).map((k) => [k, (f as Record<string, unknown>)[k]])) : undefined;
@@ -276,7 +314,11 @@ function fromSection(s: FrontendSection, like: Desired): Partial<Desired> {
     mode: f.mode,
     binds: s.binds.map((b, i) => bindFromWire(b, like.binds.find((x) => bindName(x) === b.name) ?? like.binds[i])),
     acls: s.acls.map((a) => compact({ name: a.acl_name, criterion: a.criterion, value: a.value?.trim() || undefined })),
-    routes: s.backend_switching_rules.map((r, i) => compact({ backend: r.name, ...uncond(r, like.routes[i]) })),
+    routes: s.backend_switching_rules.map((r, i) => {
+      const target = parseSplitTarget(r.name);
+      if (!target) return compact({ backend: r.name, ...uncond(r, like.routes[i]) });
+      return compact({ split: splitFromEntries(split, target.k, likeSplits[target.k]), ...uncond(r, like.routes[i]) });
+    }),
     httpRequestRules: s.http_request_rules.map((r, i) => httpRuleFromWire(r, like.httpRequestRules[i])),
     httpResponseRules: s.http_response_rules.map((r, i) => httpRuleFromWire(r, like.httpResponseRules[i])),
     tcpRequestRules: s.tcp_request_rules.map((r, i) => tcpRuleFromWire(r, like.tcpRequestRules[i])),
@@ -302,7 +344,14 @@ const STAND_IN_BACKEND = "pulumi_preview_stand_in";
 /** Unknown values replaced by stand-ins that keep the configuration valid; undefined when no stand-in fits. */
 function withStandIns(inputs: Record<string, unknown>): Record<string, unknown> | undefined {
   const standIn = (v: unknown, fallback: unknown) => (v === UNKNOWN ? fallback : v);
-  const routes = Array.isArray(inputs.routes) ? inputs.routes.map((r) => (r && typeof r === "object" ? { ...r, backend: standIn((r as { backend?: unknown }).backend, STAND_IN_BACKEND) } : r)) : inputs.routes;
+  const routes = Array.isArray(inputs.routes) ? inputs.routes.map((r) => {
+    if (!r || typeof r !== "object") return r;
+    const route = r as { backend?: unknown; split?: unknown };
+    const split = Array.isArray(route.split)
+      ? route.split.map((p) => (p && typeof p === "object" ? { ...p, backend: standIn((p as { backend?: unknown }).backend, STAND_IN_BACKEND) } : p))
+      : route.split;
+    return compact({ ...route, backend: route.backend === undefined ? undefined : standIn(route.backend, STAND_IN_BACKEND), split });
+  }) : inputs.routes;
   const binds = Array.isArray(inputs.binds) ? inputs.binds.map((b) => {
     if (!b || typeof b !== "object") return b;
     const ssl = (b as { ssl?: { certificates?: unknown } }).ssl;
@@ -329,11 +378,12 @@ function fieldOfLine(config: string, frontend: string, lineNo: number, d: Desire
   const kw = (lines[target] ?? "").trim().split(/\s+/)[0];
   const k = (counts[kw] ?? 1) - 1;
   const condField = (r: { if?: string; unless?: string } | undefined) => (r?.if ? "if" : r?.unless ? "unless" : undefined);
+  const targetField = (r: { split?: unknown } | undefined) => (r?.split ? "split" : "backend");
   const aclProblem = /ACL/.test(message);
   switch (kw) {
     case "bind": return `binds[${k}]`;
     case "acl": return `acls[${k}].${/fetch method|converter|keyword/i.test(message) ? "criterion" : "value"}`;
-    case "use_backend": return aclProblem ? `routes[${k}].${condField(d.routes[k]) ?? "backend"}` : `routes[${k}].backend`;
+    case "use_backend": return aclProblem ? `routes[${k}].${condField(d.routes[k]) ?? targetField(d.routes[k])}` : `routes[${k}].${targetField(d.routes[k])}`;
     case "default_backend": return "defaultBackend";
     case "http-request": return aclProblem && condField(d.httpRequestRules[k] as { if?: string }) ? `httpRequestRules[${k}].${condField(d.httpRequestRules[k] as { if?: string })}` : `httpRequestRules[${k}]`;
     case "http-response": return `httpResponseRules[${k}]`;
@@ -372,7 +422,7 @@ async function validateWithHaproxy(d: Desired): Promise<CheckFailure[]> {
   const client = await clientFor(d.connection);
   const current = await client.getFrontend(d.name);
   const want = toSection(d, current);
-  const referenced = [...new Set([...d.routes.map((r) => r.backend).filter((b) => !b.includes("%[")), ...(d.defaultBackend ? [d.defaultBackend] : [])])];
+  const referenced = [...new Set([...d.routes.flatMap((r) => (r.backend ? [r.backend] : [])).filter((b) => !b.includes("%[")), ...(d.defaultBackend ? [d.defaultBackend] : [])])];
   const existing = new Set((await client.listBackends()).map((b) => b.name));
   // Backends this update creates do not exist yet (nor does the stand-in for unknown names): empty ones of the
   // same names keep the check about the frontend.
@@ -448,13 +498,63 @@ async function confirmListening(d: Desired): Promise<void> {
   }
 }
 
+// ---------------------------------------------------------------------------
+// The split map: the buckets of the frontend's split routes, in one stored map file.
+
+/** HAProxy resolves a split's backends per request, so it never says one is missing: ask before writing. */
+async function requireSplitBackends(client: DataplaneClient, d: Desired): Promise<void> {
+  if (!splitsOf(d).length) return;
+  const existing = new Set((await client.listBackends()).map((b) => b.name));
+  const missing = d.routes.flatMap((r, i) => (r.split ?? []).flatMap((p, j) => (existing.has(p.backend) ? [] : [`routes[${i}].split[${j}].backend: ${p.backend}`])));
+  if (missing.length) {
+    throw new DpapiError({ code: "DPAPI_NOT_FOUND", message: `Frontend "${d.name}": no such backend: ${missing.join("; ")}`,
+      hint: "create the backend first (pass `backend.name` so Pulumi orders it), or correct the name" });
+  }
+}
+
+const storedMapPath = async (client: DataplaneClient, name: string) => (await client.listMapFiles()).find((m) => m.storage_name === name)?.file;
+
+/**
+ * Makes the split map hold the declared buckets: HAProxy's memory through the runtime API (no reload) and the
+ * stored file for the next reload. Returns its path; undefined when the frontend has no split.
+ */
+async function syncSplitMap(client: DataplaneClient, d: Desired): Promise<string | undefined> {
+  const splits = splitsOf(d);
+  if (!splits.length) return undefined;
+  const name = splitMapName(d.name);
+  const entries = Object.fromEntries(splitEntries(splits).map((e) => [e.key, e.value]));
+  const path = await storedMapPath(client, name);
+  if (path) {
+    await applyEntries(client, { name, entries });
+    return path;
+  }
+  return (await client.uploadMapFile(name, renderContents({ entries }))).file;
+}
+
+async function dropSplitMap(client: DataplaneClient, d: Pick<Desired, "name">): Promise<void> {
+  const name = splitMapName(d.name);
+  if (await storedMapPath(client, name)) await removeObject(`Frontend "${d.name}" split map ${name}`, () => client.deleteMapFile(name));
+}
+
+/** The split map's live entries (HAProxy's memory; the stored file when HAProxy has not loaded it). */
+async function liveSplitEntries(client: DataplaneClient, d: Pick<Desired, "name">): Promise<MapEntry[]> {
+  const name = splitMapName(d.name);
+  if (await client.isMapLoaded(name)) return client.listMapEntries(name);
+  const text = await client.getMapFileContents(name);
+  return text === undefined ? [] : parseContents(text);
+}
+
 export async function create(inputs: Record<string, unknown>) {
   const d = desired(inputs);
   const client = await clientFor(d.connection);
   const current = d.adopt ? await client.getFrontend(d.name) : undefined;
+  await requireSplitBackends(client, d);
+  const splitMapPath = await syncSplitMap(client, d);
   try {
-    await client.changeFrontend(toSection(d, current), current);
+    await client.changeFrontend(toSection(d, current, splitMapPath), current);
   } catch (e) {
+    // Nothing half-applied: the map this create stored goes too.
+    if (splitMapPath && !current) await dropSplitMap(client, d).catch(() => undefined);
     if (isDpapiError(e, "DPAPI_EXISTS")) {
       throw new DpapiError({ code: "DPAPI_EXISTS", message: `Frontend "${d.name}" already exists in HAProxy`,
         hint: "set `adopt: true` on this Frontend to take it over (its binds, ACLs, rules and routes become the declared ones), or choose another name" });
@@ -470,7 +570,8 @@ export async function read(id: string, props: Record<string, unknown>) {
   const client = await clientFor(old.connection);
   const live = await client.getFrontend(id);
   if (!live) return {};
-  const observed = state({ ...old, ...fromSection(live, old) } as Desired);
+  const split = live.backend_switching_rules.some((r) => parseSplitTarget(r.name)) ? await liveSplitEntries(client, old) : [];
+  const observed = state({ ...old, ...fromSection(live, old, split) } as Desired);
   return { id, props: observed, inputs: observed };
 }
 
@@ -482,7 +583,11 @@ export async function update(id: string, _olds: Record<string, unknown>, news: R
     throw new DpapiError({ code: "DPAPI_NOT_FOUND", message: `Frontend "${id}" no longer exists in HAProxy`,
       hint: "run `pulumi refresh` so Pulumi forgets it, then `pulumi up` recreates it" });
   }
-  await client.changeFrontend(toSection(d, current), current).catch((e) => { throw asFieldError(e, d); });
+  await requireSplitBackends(client, d);
+  // Weights first: when only they changed, the frontend's own writes are none and nothing reloads.
+  const splitMapPath = await syncSplitMap(client, d);
+  await client.changeFrontend(toSection(d, current, splitMapPath), current).catch((e) => { throw asFieldError(e, d); });
+  if (!splitMapPath) await dropSplitMap(client, d);
   await confirmListening(d);
   return { outs: state(d) };
 }
@@ -490,4 +595,5 @@ export async function update(id: string, _olds: Record<string, unknown>, news: R
 export async function remove(id: string, props: Record<string, unknown>): Promise<void> {
   const client = await clientFor(ResourceConnectionSchema.optional().parse(props.connection));
   await removeObject(`Frontend "${id}"`, () => client.deleteFrontend(id));
+  await dropSplitMap(client, { name: id });
 }

@@ -140,7 +140,7 @@ export function planEdits(live: MapEntry[], want: MapEntry[], keepOrder: boolean
 export type ApplyMode = "none" | "file" | "runtime-edits" | "runtime-replace" | "file-and-reload";
 
 /** Makes the stored file, and HAProxy's memory when it has the map loaded, match `d`. */
-export async function applyEntries(client: DataplaneClient, d: Desired): Promise<ApplyMode> {
+export async function applyEntries(client: DataplaneClient, d: Pick<Desired, "name" | "entries" | "contents">): Promise<ApplyMode> {
   const contents = renderContents(d);
   if (!(await client.isMapLoaded(d.name))) {
     await client.replaceMapFile(d.name, contents);

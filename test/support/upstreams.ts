@@ -42,3 +42,17 @@ export function getOnPort(port: number, host: string, path = "/"): Promise<strin
     req.end();
   });
 }
+
+/** n GETs to a listener (a new connection each, `concurrency` at a time); how many each upstream (or status) answered. */
+export async function tally(port: number, host: string, n: number, concurrency = 16): Promise<Record<string, number>> {
+  const seen: Record<string, number> = {};
+  let sent = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (sent < n) {
+      sent++;
+      const who = await getOnPort(port, host);
+      seen[who] = (seen[who] ?? 0) + 1;
+    }
+  }));
+  return seen;
+}
