@@ -37,6 +37,14 @@ else
   haproxy_ok || { log "haproxy >= 2.6 is still not on PATH"; exit 1; }
 fi
 
+# --- Load client and openssl (traffic tests, TLS tests) ---------------------
+for tool in wrk openssl; do
+  if command -v "$tool" >/dev/null; then continue; fi
+  log "$tool: installing from Debian (apt-get install $tool)"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get install -y -q "$tool" >&2 || { $SUDO apt-get update -q >&2 && $SUDO apt-get install -y -q "$tool" >&2; }
+done
+
 # --- Go-built tools ---------------------------------------------------------
 ensure_language_host
 ensure_pulumi_cli

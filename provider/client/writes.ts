@@ -213,7 +213,8 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
       .catch((e) => { throw asReloadFailure(e, common.transaction(g, txn.id)); });
     openTransactions.delete(txn.id);
     stats.reloads++;
-    if (recheck && (await currentVersion()) > txn.version + 1) await forceReload(false);
+    // Best effort: our commit is live either way, and what may lag is another client's change.
+    if (recheck && (await currentVersion().catch(() => txn.version)) > txn.version + 1) await forceReload(false).catch(() => undefined);
   }
 
   /** Brings HAProxy to the written haproxy.cfg: an empty transaction committed with force_reload. */
