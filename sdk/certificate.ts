@@ -51,8 +51,8 @@ export class Certificate extends pulumi.dynamic.Resource {
   declare public readonly name: pulumi.Output<string>;
   /** PEM of the certificate. */
   declare public readonly certificate: pulumi.Output<string>;
-  /** PEM of the private key (secret). */
-  declare public readonly privateKey: pulumi.Output<string>;
+  /** SHA-256 (hex) of the private key PEM; the key itself is never an output. */
+  declare public readonly privateKeySha256: pulumi.Output<string>;
   /** Absolute path of the stored PEM: reference it as `crt <path>`. */
   declare public readonly path: pulumi.Output<string>;
   /** Subject distinguished name, e.g. `CN=www.example.com`. */
@@ -77,10 +77,10 @@ export class Certificate extends pulumi.dynamic.Resource {
         name: args.name ?? (/\.[A-Za-z0-9]+$/.test(name) ? name : `${name}.pem`),
         privateKey: pulumi.secret(args.privateKey),
         connection: args.connection && pulumi.secret(args.connection),
-        path: undefined, subject: undefined, sans: undefined, issuer: undefined,
+        privateKeySha256: undefined, path: undefined, subject: undefined, sans: undefined, issuer: undefined,
         notBefore: undefined, notAfter: undefined, fingerprintSha256: undefined, serialNumber: undefined,
       },
-      withSecretOutputs(opts, "privateKey"),
+      withSecretOutputs(opts),
       "haproxy", "Certificate");
   }
 }

@@ -1,11 +1,13 @@
 // The life of a Certificate: a PEM (certificate, chain, private key) in
 // DPAPI's SSL storage, for `bind ... ssl crt <path>`. Everything about the
 // PEM is checked with node:crypto before any request. The private key is a
-// secret input and output; the combined PEM is never stored in state.
+// secret input and never an output: the state keeps its SHA-256, enough to
+// see it change (outputs are printed by the SDK's debug log, secrets included).
+// The combined PEM is never stored in state.
 // Rotation replaces the stored file in place: DPAPI >= 3.2 applies it through
 // HAProxy's runtime API (no reload), older ones reload, and the reload is
 // waited for.
-import { X509Certificate, createPrivateKey, type KeyObject } from "node:crypto";
+import { X509Certificate, createHash, createPrivateKey, type KeyObject } from "node:crypto";
 import { z } from "zod";
 import { DpapiError, isDpapiError, type DataplaneClient, type SslCertificate } from "../client";
 import { clientFor } from "../connection";
@@ -41,7 +43,9 @@ export interface CertificateFacts {
   serialNumber: string;
 }
 
-export type CertificateState = Desired & CertificateFacts & {
+export type CertificateState = Omit<Desired, "privateKey"> & CertificateFacts & {
+  /** SHA-256 (hex) of the private key PEM: the key itself is not kept. */
+  privateKeySha256: string;
   /** Absolute path of the file, for `bind ... ssl crt <path>`. */
   path: string;
   /** Bytes of the stored PEM: refresh compares it with DPAPI's to notice a file replaced outside Pulumi. */
@@ -50,7 +54,7 @@ export type CertificateState = Desired & CertificateFacts & {
 };
 
 const INPUT_KEYS = ["name", "certificate", "chain", "privateKey", "allowExpired", "adopt", "connection"] as const;
-const OUTPUT_KEYS = ["path", "subject", "sans", "issuer", "notBefore", "notAfter", "fingerprintSha256", "serialNumber", "storedSize", "stateVersion"];
+const OUTPUT_KEYS = ["privateKeySha256", "path", "subject", "sans", "issuer", "notBefore", "notAfter", "fingerprintSha256", "serialNumber", "storedSize", "stateVersion"];
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
@@ -135,10 +139,20 @@ function desired(inputs: Record<string, unknown>): Desired {
   return CertificateInputsSchema.parse(rest);
 }
 
+export const keyDigest = (pem: string) => createHash("sha256").update(pem).digest("hex");
+
 function state(d: Desired, path: string): CertificateState {
   const leaf = certificatesIn(d.certificate)[0];
-  return { ...d, ...factsOf(leaf), path, storedSize: Buffer.byteLength(combinedPem(d)), stateVersion: STATE_VERSION };
+  const { privateKey, ...rest } = d;
+  return { ...rest, privateKeySha256: keyDigest(privateKey), ...factsOf(leaf), path, storedSize: Buffer.byteLength(combinedPem(d)), stateVersion: STATE_VERSION };
 }
+
+/** The key of a state as its digest (states written before the digest kept the key itself). */
+const digestOfState = (olds: Record<string, unknown>) =>
+  typeof olds.privateKeySha256 === "string" ? olds.privateKeySha256 : typeof olds.privateKey === "string" ? keyDigest(olds.privateKey) : undefined;
+
+/** Inputs with the key as its digest, so that old state and new inputs compare. */
+const withKeyDigest = (v: Record<string, unknown>, digest: string | undefined) => ({ ...v, privateKey: digest });
 
 export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<CheckResult<Record<string, unknown>>> {
   const result = checkInputs("Certificate", CertificateInputsSchema, news);
@@ -152,7 +166,8 @@ export async function check(_olds: Record<string, unknown>, news: Record<string,
 }
 
 export async function diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<DiffResult> {
-  return diffInputs(INPUT_KEYS, ["name"], olds, withoutProvider(news));
+  const newKey = typeof news.privateKey === "string" && news.privateKey !== UNKNOWN ? keyDigest(news.privateKey) : news.privateKey as string | undefined;
+  return diffInputs(INPUT_KEYS, ["name"], withKeyDigest(olds, digestOfState(olds)), withKeyDigest(withoutProvider(news), newKey));
 }
 
 async function pathOf(client: DataplaneClient, name: string, uploaded?: SslCertificate): Promise<string> {
@@ -194,12 +209,12 @@ export async function read(id: string, props: Record<string, unknown>) {
   const client = await clientFor(conn);
   const live = await client.getCertificate(id);
   if (!live) return {};
-  const old = withoutProvider(props) as unknown as CertificateState;
+  const { privateKey: _key, ...old } = withoutProvider(props) as unknown as CertificateState & { privateKey?: string };
   const changes = drift(live, old);
-  if (changes.length === 0) return { id, props: withoutProvider(props), inputs: pickInputs(old) };
+  if (changes.length === 0) return { id, props: old, inputs: pickInputs(old) };
   // The PEM cannot be read back: the certificate input becomes a note, so the next `up` uploads it again.
   const observed = {
-    ...withoutProvider(props),
+    ...old,
     certificate: `(replaced outside Pulumi: ${changes.join(", ")})`,
     notBefore: live.not_before ? iso(live.not_before) : old.notBefore,
     notAfter: live.not_after ? iso(live.not_after) : old.notAfter,
@@ -209,15 +224,17 @@ export async function read(id: string, props: Record<string, unknown>) {
   return { id, props: observed, inputs: pickInputs(observed as unknown as CertificateState) };
 }
 
+/** The inputs a state records; the key is not among them (refresh cannot read it back, and `up` compares digests). */
 function pickInputs(s: CertificateState): Record<string, unknown> {
-  return Object.fromEntries(INPUT_KEYS.filter((k) => s[k] !== undefined).map((k) => [k, s[k]]));
+  const r = s as unknown as Record<string, unknown>;
+  return Object.fromEntries(INPUT_KEYS.filter((k) => r[k] !== undefined).map((k) => [k, r[k]]));
 }
 
 export async function update(id: string, olds: Record<string, unknown>, news: Record<string, unknown>) {
   const d = desired(news);
   const client = await clientFor(d.connection);
   const pem = combinedPem(d);
-  const unchanged = olds.certificate === d.certificate && olds.chain === d.chain && olds.privateKey === d.privateKey;
+  const unchanged = olds.certificate === d.certificate && olds.chain === d.chain && digestOfState(olds) === keyDigest(d.privateKey);
   if (unchanged) return { outs: state(d, await pathOf(client, id)) };
   try {
     await client.replaceCertificate(id, pem);

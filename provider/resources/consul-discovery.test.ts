@@ -3,7 +3,7 @@
 // same service and health filters as DPAPI, and what read reports for a token
 // changed outside Pulumi.
 import {
-  ConsulDiscoveryInputsSchema, TOKEN_CHANGED_OUTSIDE, admitted, backendName, check, diff, fromWire, serverKey, toWire, tracked,
+  ConsulDiscoveryInputsSchema, admitted, state, tokenDigest, backendName, check, diff, fromWire, serverKey, toWire, tracked,
 } from "./consul-discovery";
 import { UNKNOWN } from "./common";
 
@@ -54,11 +54,16 @@ describe("wire", () => {
     expect(toWire(d({ healthCheckPolicy: "min", healthCheckPolicyMin: 2 })).health_check_policy_min).toBe(2);
   });
 
-  test("read reports a token changed outside Pulumi as a placeholder, never its value", () => {
+  test("state keeps the token as its digest only, and a token changed in DPAPI diffs as a change", async () => {
     const old = d({ token: "mine" });
+    const saved = state(old, {}, "running");
+    expect(JSON.stringify(saved)).not.toContain("mine");
+    expect(saved).toMatchObject({ tokenSha256: tokenDigest("mine") });
     const live = { ...toWire(old), token: "someone-elses" };
-    expect(fromWire(live, old).token).toBe(TOKEN_CHANGED_OUTSIDE);
-    expect(fromWire(toWire(old), old).token).toBe("mine");
+    const refreshed = state(fromWire(live, old), {}, "running");
+    expect(JSON.stringify(refreshed)).not.toContain("someone-elses");
+    expect((await diff("id", refreshed, { ...old })).changes).toBe(true);
+    expect((await diff("id", saved, { ...old })).changes).toBe(false);
     expect(fromWire({ ...toWire(old), token: undefined }, old).token).toBeUndefined();
     // DPAPI 3.x drops the increment of an exponential definition, 2.x leaves out a "none" policy: no drift.
     const { server_slots_growth_increment: _i, health_check_policy: _p, ...sparse } = toWire(old);

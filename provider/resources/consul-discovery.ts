@@ -15,16 +15,18 @@
 //   apply a change, `enabled` is reported as false, so the next `up` PUTs the
 //   definition again, which restarts the watcher.
 //
-// The ACL token is a secret: it reaches DPAPI and Consul only, state marks it
-// secret (additionalSecretOutputs in the SDK class), and a token changed
-// outside Pulumi is reported as a placeholder, never as its value.
+// The ACL token is a secret input: it reaches DPAPI and Consul only. State keeps
+// its SHA-256, never the token (the SDK's debug log prints outputs, secrets
+// included); refresh reads the token from DPAPI's definition, and one changed
+// there shows as a different digest, never as its value.
+import { createHash } from "node:crypto";
 import { types } from "node:util";
 import { z } from "zod";
 import Consul from "consul";
 import { DpapiError, NAME_PATTERN, isDpapiError, type Consul as ConsulWire, type DataplaneClient } from "../client";
 import { clientFor } from "../connection";
 import {
-  ResourceConnectionSchema, checkInputs, compact, diffInputs, inputsOfState, toState, withoutProvider,
+  ResourceConnectionSchema, UNKNOWN, checkInputs, compact, diffInputs, inputsOfState, toState, withoutProvider,
   type CheckResult, type DiffResult,
   removeObject,
 } from "./common";
@@ -92,12 +94,15 @@ export type ConsulDiscoveryInputs = z.input<typeof ConsulDiscoveryInputsSchema>;
 type Desired = z.output<typeof ConsulDiscoveryInputsSchema>;
 /** running: DPAPI follows the catalog; stalled: it stopped following it (dataplaneapi#317); disabled: enabled is false. */
 export type Watcher = "running" | "stalled" | "disabled";
-export type ConsulDiscoveryState = Desired & { backendNames: Record<string, string>; watcher: Watcher; stateVersion: number };
+export type ConsulDiscoveryState = Omit<Desired, "token"> & {
+  /** SHA-256 (hex) of the ACL token: the token itself is not kept (DPAPI holds it, and read takes it from there). */
+  tokenSha256?: string;
+  backendNames: Record<string, string>; watcher: Watcher; stateVersion: number;
+};
 
 const INPUT_KEYS = Object.keys(ConsulDiscoveryInputsSchema.shape);
-const OUTPUT_ONLY_KEYS = ["backendNames", "watcher", "stateVersion"];
-/** What read reports when the token stored in DPAPI is not the one in state; its value is never shown. */
-export const TOKEN_CHANGED_OUTSIDE = "<changed outside Pulumi>";
+const OUTPUT_ONLY_KEYS = ["backendNames", "watcher", "stateVersion", "tokenSha256"];
+export const tokenDigest = (token: string) => createHash("sha256").update(token).digest("hex");
 const CONSUL_TIMEOUT_MS = 5_000;
 const POLL_MS = 500;
 
@@ -141,7 +146,7 @@ export function fromWire(c: ConsulWire, old: Desired): Desired {
     address: c.address,
     port: c.port,
     scheme: c.mode ?? "http",
-    token: !c.token ? undefined : c.token === old.token ? old.token : TOKEN_CHANGED_OUTSIDE,
+    token: c.token || undefined,
     enabled: c.enabled,
     retryTimeout: c.retry_timeout,
     serviceAllowlist: list(c.service_allowlist),
@@ -323,8 +328,17 @@ function desiredOfState(props: Record<string, unknown>): Desired {
   return ConsulDiscoveryInputsSchema.parse(inputs);
 }
 
-const state = (d: Desired, backendNames: Record<string, string>, watcher: Watcher): ConsulDiscoveryState =>
-  toState({ ...d, backendNames, watcher });
+/** The state: the token only as its digest (outputs are printed by the SDK's debug log, secrets included). */
+export function state(d: Desired, backendNames: Record<string, string>, watcher: Watcher): ConsulDiscoveryState {
+  const { token, ...rest } = d;
+  return toState({ ...rest, ...(token ? { tokenSha256: tokenDigest(token) } : {}), backendNames, watcher });
+}
+
+/** The token of a state as its digest (states written before the digest kept the token itself). */
+function tokenDigestOfState(props: Record<string, unknown>): string | undefined {
+  if (typeof props.tokenSha256 === "string") return props.tokenSha256;
+  return typeof props.token === "string" ? tokenDigest(props.token) : undefined;
+}
 
 /** Keeps the token out of any error text (DPAPI and Consul do not echo it today; this makes sure). */
 function scrubbed(e: unknown, token: string | undefined): unknown {
@@ -370,7 +384,9 @@ export async function check(_olds: Record<string, unknown>, news: Record<string,
 export async function diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<DiffResult> {
   // Address and port name the backends, and DPAPI binds each backend to the discovery that first tracked it:
   // a new discovery is made (the old one deleted first, so that two never commit transactions side by side).
-  return diffInputs(INPUT_KEYS, ["address", "port"], olds, withoutProvider(news));
+  // Tokens compare as digests: the state has no other.
+  const newToken = typeof news.token === "string" && news.token !== UNKNOWN ? tokenDigest(news.token) : news.token;
+  return diffInputs(INPUT_KEYS, ["address", "port"], { ...olds, token: tokenDigestOfState(olds) }, { ...withoutProvider(news), token: newToken });
 }
 
 export async function create(inputs: Record<string, unknown>) {
@@ -393,16 +409,17 @@ export async function create(inputs: Record<string, unknown>) {
 
 export async function read(id: string, props: Record<string, unknown>) {
   const old = desiredOfState(props);
-  return guarded(old.token, async () => {
-    const client = await clientFor(old.connection);
-    const live = await client.getConsul(id);
-    if (!live) return {};
+  const client = await clientFor(old.connection);
+  const live = await client.getConsul(id);
+  if (!live) return {};
+  // The token comes from DPAPI's definition (state keeps its digest only); one changed there shows as a new digest.
+  return guarded(live.token || undefined, async () => {
     const observed = fromWire(live, old);
     const formerly = (props.backendNames ?? {}) as Record<string, string>;
     let watcher: Watcher = "disabled";
     let backendNames: Record<string, string> = {};
     if (observed.enabled) {
-      const probe = { ...observed, token: old.token };
+      const probe = observed;
       try {
         const r = await converge(probe, client, "config", Date.now() + graceMs(observed.retryTimeout), formerly);
         backendNames = namesOf(observed, r.catalog);
@@ -416,7 +433,7 @@ export async function read(id: string, props: Record<string, unknown>) {
       // Drift the next `pulumi up` repairs: its PUT restarts the watcher.
       if (watcher === "stalled") observed.enabled = false;
     }
-    const inputs = JSON.parse(JSON.stringify(observed)) as Desired;
+    const { token: _token, ...inputs } = JSON.parse(JSON.stringify(observed)) as Desired;
     return { id, props: state(observed, backendNames, watcher), inputs };
   });
 }
@@ -451,7 +468,7 @@ export async function update(id: string, olds: Record<string, unknown>, news: Re
  */
 export async function remove(id: string, props: Record<string, unknown>): Promise<void> {
   const conn = ResourceConnectionSchema.optional().parse(props.connection);
-  await guarded(typeof props.token === "string" ? props.token : undefined, async () => {
+  await guarded(undefined, async () => {
     const client = await clientFor(conn);
     await removeObject(`ConsulDiscovery "${id}"`, async () => {
       const live = await client.getConsul(id);
