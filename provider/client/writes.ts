@@ -14,11 +14,12 @@
 // Both paths matter because the engine hands us at most `--parallel` (8)
 // operations at a time: a reload per batch of 8 is what made 200 objects take
 // 48 reloads.
+import { z } from "zod";
 import { DpapiError, isDpapiError } from "./errors";
 import type { Http, HttpResponse } from "./http";
 import { common, type Dialect, type Generation, type Target } from "./dialect";
 import { ReloadSchema, TransactionSchema, type Reload } from "./schemas";
-import { parseAs } from "./parse";
+import { parseAs, parseJson } from "./parse";
 import { runtimeFeasible, type RuntimeEffect } from "./runtime-plan";
 
 export type { RuntimeEffect } from "./runtime-plan";
@@ -86,6 +87,8 @@ export interface WriteQueueStats {
   runtimeBatches: number;
   versionRetries: number;
   replays: number;
+  /** Outdated transactions that someone left open, deleted. */
+  sweptTransactions: number;
 }
 
 export interface WriteQueue {
@@ -117,7 +120,7 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
   let lastReleased = 8;
   const maxVersionRetries = opts.maxVersionRetries ?? 8;
   const maxReplays = opts.maxReplays ?? 5;
-  const stats: WriteQueueStats = { transactions: 0, reloads: 0, runtimeBatches: 0, versionRetries: 0, replays: 0 };
+  const stats: WriteQueueStats = { transactions: 0, reloads: 0, runtimeBatches: 0, versionRetries: 0, replays: 0, sweptTransactions: 0 };
   const appliedListeners: Array<() => void> = [];
   let pending: Pending[] = [];
   let draining = false;
@@ -213,8 +216,25 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
       .catch((e) => { throw asReloadFailure(e, common.transaction(g, txn.id)); });
     openTransactions.delete(txn.id);
     stats.reloads++;
+    await sweepOutdated(txn.version + 1);
     // Best effort: our commit is live either way, and what may lag is another client's change.
     if (recheck && (await currentVersion().catch(() => txn.version)) > txn.version + 1) await forceReload(false).catch(() => undefined);
+  }
+
+  /**
+   * Deletes transactions left open on an older version than `committed`: they can never commit (DPAPI refuses an
+   * outdated one), yet they count against DPAPI's cap on open transactions. They are what a client leaves behind
+   * when it dies, or when DPAPI dies under it (its cleanup then finds no one to ask), and would one day refuse
+   * every write. One that belongs to a live client of this package is replayed by it, as any outdated one is.
+   */
+  async function sweepOutdated(committed: number): Promise<void> {
+    const res = await http.request({ method: "GET", path: common.transactions(g) }).catch(() => undefined);
+    if (!res) return;
+    const list = z.array(TransactionSchema).safeParse(parseJson(res.text) ?? []);
+    if (!list.success) return;
+    const stale = list.data.filter((t) => t.status === "in_progress" && typeof t._version === "number" && t._version < committed && !openTransactions.has(t.id));
+    await Promise.all(stale.map((t) => http.exchange({ method: "DELETE", path: common.transaction(g, t.id) }).catch(() => undefined)));
+    stats.sweptTransactions += stale.length;
   }
 
   /** Brings HAProxy to the written haproxy.cfg: an empty transaction committed with force_reload. */
