@@ -157,10 +157,12 @@ const withKeyDigest = (v: Record<string, unknown>, digest: string | undefined) =
 export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<CheckResult<Record<string, unknown>>> {
   const result = checkInputs("Certificate", CertificateInputsSchema, news);
   if (result.failures) return result;
+  // A value still unknown at preview (or one with unknowns inside) is checked at `up`, when it is known.
+  const pem = (v: unknown) => (typeof v === "string" ? v : UNKNOWN);
   const failures = pemFailures({
-    certificate: news.certificate as string, chain: news.chain as string | undefined,
+    certificate: pem(news.certificate), chain: news.chain === undefined ? undefined : pem(news.chain),
     // An allowExpired still unknown during preview is given the benefit of the doubt; `up` checks again.
-    privateKey: news.privateKey as string, allowExpired: news.allowExpired === true || news.allowExpired === UNKNOWN,
+    privateKey: pem(news.privateKey), allowExpired: news.allowExpired === true || news.allowExpired === UNKNOWN,
   });
   return failures.length ? { failures } : result;
 }

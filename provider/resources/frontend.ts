@@ -52,6 +52,7 @@ const SplitPartSchema = z.strictObject({
 
 const RouteInputSchema = z.strictObject({
   backend: z.string().regex(/^[^\s]+$/, "must be a backend name or a `%[…]` expression without whitespace")
+    .refine((b) => NAME_PATTERN.test(b) || b.includes("%["), "must be a backend name (letters, digits and - _ . : only) or a `%[…]` expression")
     .describe("Backend to use (`use_backend`): a name, or a `%[…]` expression such as a map lookup.").optional(),
   split: z.array(SplitPartSchema).min(1, "needs at least one backend").max(BUCKETS, `takes at most ${BUCKETS} backends`)
     .describe(`Canary split: each request goes to one of these backends in proportion to the weights (in steps of 1/${BUCKETS}). Changing only weights reloads nothing.`).optional(),
