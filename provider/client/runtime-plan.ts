@@ -89,3 +89,16 @@ export function runtimeFeasible(cfg: string, effects: RuntimeEffect[], addTakesO
     return backend !== undefined && !hasDefaultServer(backend);
   });
 }
+
+/**
+ * Whether haproxy.cfg carries a batch's server adds and deletes. After a write whose answer was an error, this
+ * tells a write that landed (only the runtime commands after it failed) from one that did not: a version that
+ * moved on says nothing, since another client may have moved it. Weight and address changes are left out: written
+ * again, they do no harm.
+ */
+export function fileHasEffects(cfg: string, effects: RuntimeEffect[]): boolean {
+  const all = sections(cfg);
+  const has = (backend: string, name: string) => all.some((s) => s.keyword === "backend" && s.name === backend &&
+    s.lines.some((l) => l.split(/\s+/)[0] === "server" && l.split(/\s+/)[1] === name));
+  return effects.every((e) => (e.op === "add-server" ? has(e.backend, e.server.name) : e.op === "delete-server" ? !has(e.backend, e.name) : true));
+}

@@ -20,7 +20,7 @@ import type { Http, HttpResponse } from "./http";
 import { common, type Dialect, type Generation, type Target } from "./dialect";
 import { ReloadSchema, TransactionSchema, type Reload } from "./schemas";
 import { parseAs, parseJson } from "./parse";
-import { runtimeFeasible, type RuntimeEffect } from "./runtime-plan";
+import { fileHasEffects, runtimeFeasible, type RuntimeEffect } from "./runtime-plan";
 
 export type { RuntimeEffect } from "./runtime-plan";
 
@@ -61,6 +61,8 @@ export interface WriteQueueOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const jitter = (base: number) => base + Math.floor(Math.random() * base);
+/** Before a replay: another writer is committing right now, and two that retry in step keep colliding. */
+const replayBackoff = (replays: number) => jitter(Math.min(20 * 2 ** Math.min(replays, 5), 400));
 
 /** Transactions this process opened and has not closed yet, for signal cleanup. */
 const openTransactions = new Map<string, { http: Http; path: string }>();
@@ -78,6 +80,9 @@ function installSignalCleanup(): void {
     });
   }
 }
+
+/** How long a transaction must have been seen outdated before the sweep takes it for left behind. */
+const STALE_AFTER_MS = 3000;
 
 export interface WriteQueueStats {
   transactions: number;
@@ -119,10 +124,12 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
   const reloadLingerMaxMs = 600;
   let lastReleased = 8;
   const maxVersionRetries = opts.maxVersionRetries ?? 8;
-  const maxReplays = opts.maxReplays ?? 5;
+  // Writers that share one DPAPI collide often under load; a replay costs a few requests, a failed `up` far more.
+  const maxReplays = opts.maxReplays ?? 30;
   const stats: WriteQueueStats = { transactions: 0, reloads: 0, runtimeBatches: 0, versionRetries: 0, replays: 0, sweptTransactions: 0 };
   const appliedListeners: Array<() => void> = [];
   let pending: Pending[] = [];
+  const outdatedSince = new Map<string, number>();
   let draining = false;
 
   const applied = () => { for (const l of appliedListeners) l(); };
@@ -232,20 +239,40 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
     if (!res) return;
     const list = z.array(TransactionSchema).safeParse(parseJson(res.text) ?? []);
     if (!list.success) return;
-    const stale = list.data.filter((t) => t.status === "in_progress" && typeof t._version === "number" && t._version < committed && !openTransactions.has(t.id));
+    // Without a version: DPAPI's own implicit transaction of a raw write that lost at commit, whose file DPAPI
+    // moved away but which it keeps listing as in progress (and counting against its cap).
+    const outdated = list.data.filter((t) => t.status === "in_progress" && !openTransactions.has(t.id) &&
+      (t._version === undefined || t._version < committed));
+    // A live client's transaction is outdated for milliseconds (its commit then fails and it replays); one seen
+    // outdated seconds ago was left behind. DPAPI's own implicit transactions (a raw write) are live ones too.
+    const now = Date.now();
+    for (const t of outdated) if (!outdatedSince.has(t.id)) outdatedSince.set(t.id, now);
+    const stale = outdated.filter((t) => now - outdatedSince.get(t.id)! >= STALE_AFTER_MS);
     await Promise.all(stale.map((t) => http.exchange({ method: "DELETE", path: common.transaction(g, t.id) }).catch(() => undefined)));
+    for (const t of stale) outdatedSince.delete(t.id);
     stats.sweptTransactions += stale.length;
   }
 
-  /** Brings HAProxy to the written haproxy.cfg: an empty transaction committed with force_reload. */
+  /**
+   * Brings HAProxy to the written haproxy.cfg: an empty transaction committed with force_reload. It runs after
+   * writes that landed, so another client's commit in between (an outdated empty transaction) is no failure of
+   * theirs: it opens a fresh one, and never lets "outdated" reach the caller, which would replay writes that landed.
+   */
   async function forceReload(recheck = true): Promise<void> {
-    const txn = await openTransaction();
-    let committed = false;
-    try {
-      await commitWithReload(txn, recheck);
-      committed = true;
-    } finally {
-      if (!committed) await closeTransaction(txn.id);
+    for (let attempt = 0; ; attempt++) {
+      const txn = await openTransaction();
+      let committed = false;
+      try {
+        await commitWithReload(txn, recheck);
+        committed = true;
+        return;
+      } catch (e) {
+        if (!isOutdated(e)) throw e;
+        // Someone else committed, and so reloaded from a file that already has our writes.
+        if (attempt >= maxReplays) return;
+      } finally {
+        if (!committed) await closeTransaction(txn.id);
+      }
     }
   }
 
@@ -291,6 +318,7 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
             if (isOutdated(e) && replays < maxReplays) {
               stats.replays++;
               await close();
+              await sleep(replayBackoff(replays));
               return writeTogether(items.filter((i) => !rejected.has(i)), replays + 1);
             }
             if (!(isDpapiError(e) && e.status !== undefined && e.status >= 400 && e.status < 500)) throw e;
@@ -352,6 +380,7 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
         if (isOutdated(e) && replays < maxReplays) {
           stats.replays++;
           await close();
+          await sleep(replayBackoff(replays));
           return writeTogether(accepted, replays + 1);
         }
         if (isDpapiError(e, "DPAPI_VALIDATION") && accepted.length > 1) {
@@ -384,13 +413,14 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
         body: { text: cfg }, headers: actions.length ? { "x-runtime-actions": actions.join(";") } : undefined,
       });
     } catch (e) {
-      // DPAPI runs the runtime actions after it wrote the file: if the version moved on, the file is
-      // written and only HAProxy's runtime lags behind, which one reload fixes.
-      if (actions.length && !isOutdated(e) && !isDpapiError(e, "DPAPI_VALIDATION") && (await currentVersion()) > version) {
-        await forceReload();
-        return;
+      // DPAPI runs the runtime actions after it wrote the file: when they fail, the file is written and only
+      // HAProxy's runtime lags behind, which one reload fixes. Whether the file was written is read from it.
+      if (isOutdated(e) || isDpapiError(e, "DPAPI_VALIDATION")) throw e;
+      const live = rawConfigText((await http.request({ method: "GET", path: common.rawConfig(g) })).text);
+      if (!fileHasEffects(live, effects)) {
+        throw new DpapiError({ code: "DPAPI_TXN_OUTDATED", message: `haproxy.cfg was not written (${e instanceof Error ? e.message : String(e)})` });
       }
-      throw e;
+      await forceReload();
     }
   }
 

@@ -154,9 +154,12 @@ const digestOfState = (olds: Record<string, unknown>) =>
 /** Inputs with the key as its digest, so that old state and new inputs compare. */
 const withKeyDigest = (v: Record<string, unknown>, digest: string | undefined) => ({ ...v, privateKey: digest });
 
-export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<CheckResult<Record<string, unknown>>> {
+export async function check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<CheckResult<Record<string, unknown>>> {
   const result = checkInputs("Certificate", CertificateInputsSchema, news);
   if (result.failures) return result;
+  // The stored file's path becomes an input too, as for MapFile: the engine previews an update with its inputs,
+  // so a bind that uses `path` stays known while the certificate rotates, and its Frontend shows no change.
+  if (result.inputs && olds.name === news.name && typeof olds.path === "string") result.inputs = { ...result.inputs, path: olds.path };
   // A value still unknown at preview (or one with unknowns inside) is checked at `up`, when it is known.
   const pem = (v: unknown) => (typeof v === "string" ? v : UNKNOWN);
   const failures = pemFailures({

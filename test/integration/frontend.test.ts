@@ -224,7 +224,7 @@ for (const gen of GENERATIONS) {
       const legacyPort = await freePort();
       const defaults = /^defaults (\S+)/m.exec(haproxyCfg(bench))?.[1];
       expect(defaults).toBeDefined();
-      expect((await rawWrite(bench, "POST", "/services/haproxy/configuration/frontends", { name: "legacy", mode: "http", default_backend: "be_default", from: defaults })).status).toBeLessThan(300);
+      expect((await rawWrite(bench, "POST", "/services/haproxy/configuration/frontends", { name: "legacy", mode: "http", from: defaults })).status).toBeLessThan(300);
       const bindPath = gen === "v3" ? "/services/haproxy/configuration/frontends/legacy/binds" : "/services/haproxy/configuration/binds?frontend=legacy";
       expect((await rawWrite(bench, "POST", bindPath, { name: "old", address: "127.0.0.1", port: legacyPort })).status).toBeLessThan(300);
       const aclPath = gen === "v3" ? "/services/haproxy/configuration/frontends/legacy/acls/0" : "/services/haproxy/configuration/acls?parent_type=frontend&parent_name=legacy";

@@ -1,0 +1,142 @@
+// Pipelines that race, and a change HAProxy refuses, through the real CLI. Two and then four stacks of their
+// own (separate CLI and provider processes), 100 objects each, start within milliseconds on one Data Plane
+// API: all succeed and every object exists. Two `up`s of one stack at once: the second meets Pulumi's lock
+// and changes nothing. One unresolvable server among ten backends in one `up`: the nine land, the bad one
+// fails with HAProxy's own message and leaves no ghost in state, and HAProxy serves throughout.
+import { startBench, freePort, sleep, type Bench } from "../bench/bench";
+import { programStack, type Declared, type ProgramStack } from "../support/pulumi";
+import { accessLogLines, haproxyCfg, openTransactions } from "../support/dpapi";
+import { getOnPort, startUpstream, type Upstream } from "../support/upstreams";
+import { describeWith, GENERATIONS } from "../support/requires";
+
+/** 10 backends with 9 Server resources each, named after the stack. */
+function hundred(prefix: string, port: number): Declared[] {
+  const out: Declared[] = [];
+  for (let i = 0; i < 10; i++) {
+    out.push({ type: "Backend", name: `${prefix}${i}`, args: { balance: { algorithm: "roundrobin" } } });
+    for (let j = 0; j < 9; j++) out.push({ type: "Server", name: `${prefix}${i}-s${j}`, args: { backend: { $ref: `${prefix}${i}.name` }, name: `s${j}`, address: "127.0.0.1", port } });
+  }
+  return out;
+}
+
+const serversOf = (cfg: string, prefix: string) => {
+  let section = "";
+  let n = 0;
+  for (const line of cfg.split("\n")) {
+    if (/^\S/.test(line)) section = line.split(/\s+/)[1] ?? "";
+    if (new RegExp(`^${prefix}\\d+$`).test(section) && /^\s+server /.test(line)) n++;
+  }
+  return n;
+};
+
+for (const gen of GENERATIONS) {
+  describeWith([gen, "pulumi"], `racing pipelines and refused changes, dataplaneapi ${gen}`, () => {
+    let bench: Bench;
+    let up: Upstream;
+    beforeAll(async () => {
+      bench = await startBench({ dataplane: gen });
+      up = await startUpstream("up");
+    });
+    afterAll(async () => { await bench?.stop(); await up?.close(); });
+    afterEach(async () => {
+      const open = (await openTransactions(bench)) as Array<{ id: string; _version?: number }>;
+      // DPAPI 2.9 itself keeps listing the implicit transaction of a raw write that lost the race at commit (its
+      // file moved to outdated/, no version, and a DELETE does not take it away): pinned here, documented in the
+      // README. Every transaction a client opened (it has a version) is gone, on both generations.
+      if (gen === "v2") {
+        const ghosts = open.filter((t) => t._version === undefined);
+        if (ghosts.length) console.log(`dataplaneapi v2 lists ${ghosts.length} implicit transaction(s) of its own as in progress`);
+        expect(open.filter((t) => t._version !== undefined)).toEqual([]);
+      } else {
+        expect(open).toEqual([]);
+      }
+    });
+
+    for (const count of [2, 4]) {
+      test(`${count} stacks of 100 objects each, started at once: all succeed and every object exists`, async () => {
+        const names = Array.from({ length: count }, (_, i) => `p${i}x`);
+        const stacks: ProgramStack[] = [];
+        try {
+          for (const n of names) {
+            const ps = await programStack(bench, { stackName: n });
+            await ps.declare(hundred(n, up.port));
+            stacks.push(ps);
+          }
+          const from = accessLogLines(bench).length;
+          const results = await Promise.all(stacks.map((ps) => ps.stack.up()));
+          for (const r of results) expect(r.summary.resourceChanges).toMatchObject({ create: 101 });
+          const cfg = haproxyCfg(bench);
+          for (const n of names) expect([n, serversOf(cfg, n)]).toEqual([n, 90]);
+          // What the racing cost: conflicts DPAPI answered, which the clients retried or replayed.
+          const log = accessLogLines(bench).slice(from);
+          console.log(`${gen}, ${count} stacks × 100 objects: ${log.filter((l) => /" 409 /.test(l)).length} version conflicts retried, ` +
+            `${log.filter((l) => /"PUT [^"]*transactions\/[^"]*" 4\d\d /.test(l)).length} commits refused and replayed, ` +
+            `${log.filter((l) => /"POST [^"]*transactions\?/.test(l)).length} transactions opened`);
+          await Promise.all(stacks.map((ps) => ps.stack.destroy()));
+          for (const n of names) expect(serversOf(haproxyCfg(bench), n)).toBe(0);
+        } finally {
+          for (const ps of stacks) await ps.dispose();
+        }
+      });
+    }
+
+    test("two ups of the same stack at once: the second fails with Pulumi's lock error and changes nothing", async () => {
+      const ps = await programStack(bench, { stackName: "locked" });
+      try {
+        await ps.declare(hundred("lk", up.port));
+        const first = ps.stack.up();
+        await sleep(300);
+        const second = await ps.stack.up().then(() => undefined, (e: Error) => e);
+        await first;
+        expect(second?.message).toMatch(/locked|another update is in progress|concurrent update/i);
+        expect(serversOf(haproxyCfg(bench), "lk")).toBe(90);
+        expect((await ps.stack.preview()).changeSummary).toEqual({ same: 101 });
+        await ps.stack.destroy();
+      } finally {
+        await ps.dispose();
+      }
+    });
+
+    test("one unresolvable server among ten backends: nine land, the bad one fails with HAProxy's message, no ghost, traffic never stops", async () => {
+      const ps = await programStack(bench, { stackName: "refused" });
+      const port = await freePort();
+      try {
+        const backends = (bad: boolean): Declared[] => Array.from({ length: 10 }, (_, i) => ({ type: "Backend" as const, name: `rf${i}`, args: {
+          balance: { algorithm: "roundrobin" },
+          servers: [{ name: "s1", address: bad && i === 7 ? "no-such-host.invalid" : "127.0.0.1", port: up.port }] } }));
+        const edge: Declared[] = [
+          { type: "Backend", name: "live", args: { servers: [{ name: "s1", address: "127.0.0.1", port: up.port }] } },
+          { type: "Frontend", name: "web", args: { mode: "http", binds: [{ address: "127.0.0.1", port }], defaultBackend: { $ref: "live.name" } } },
+        ];
+        await ps.declare(edge);
+        await ps.stack.up();
+        let running = true;
+        const failed: string[] = [];
+        let sent = 0;
+        const loop = (async () => { while (running) { const w = await getOnPort(port, "x"); sent++; if (w !== "up") failed.push(w); await sleep(5); } })();
+
+        await ps.declare([...edge, ...backends(true)]);
+        const err = await ps.stack.up().then(() => undefined, (e: Error) => e);
+        expect(err?.message).toMatch(/rf7/);
+        expect(err?.message).toMatch(/no-such-host\.invalid/);
+        const cfg = haproxyCfg(bench);
+        for (let i = 0; i < 10; i++) expect([i, new RegExp(`^backend rf${i}\\b`, "m").test(cfg)]).toEqual([i, i !== 7]);
+        const state = await ps.stack.exportStack();
+        const urns = (state.deployment.resources ?? []).map((r: { urn: string }) => r.urn);
+        expect(urns.filter((u: string) => /::rf\d$/.test(u))).toHaveLength(9);
+        expect(urns.some((u: string) => u.endsWith("::rf7"))).toBe(false);
+        expect((await ps.stack.refresh()).summary.resourceChanges).not.toHaveProperty("update");
+
+        await ps.declare([...edge, ...backends(false)]);
+        expect((await ps.stack.up()).summary.resourceChanges).toMatchObject({ create: 1 });
+        running = false;
+        await loop;
+        expect(sent).toBeGreaterThan(50);
+        expect(failed).toEqual([]);
+        await ps.stack.destroy();
+      } finally {
+        await ps.dispose();
+      }
+    });
+  });
+}
