@@ -38,7 +38,6 @@ else
 fi
 
 URL="$(field s.dataplane.url)"; USER_="$(field s.dataplane.username)"; PASS="$(field s.dataplane.password)"
-FRONTEND="$(field s.frontend)"
 log "running pulumi up of the quickstart (stack 'local')"
 pulumi stack select local --create --non-interactive >&2
 pulumi config set haproxy-dataplane:url "$URL" --stack local >&2

@@ -17,12 +17,10 @@ export interface BenchOptions {
   consul?: boolean;
   /** With consul: turn Consul ACLs on (default policy deny) with this management token (also the agent token). */
   consulAclToken?: string;
-  /** Extra lines for the bench frontend (e.g. a use_backend on a map). */
-  frontendLines?: string[];
   /** Extra top-level sections appended to haproxy.cfg. */
   extraConfig?: string;
   /** Files written before HAProxy starts, by path relative to the bench folder (e.g. "maps/hosts.map"),
-   *  for a haproxy.cfg that references them. In these and in frontendLines/extraConfig, `{dir}` is the bench folder. */
+   *  for a haproxy.cfg that references them. In these and in extraConfig, `{dir}` is the bench folder. */
   files?: Record<string, string>;
   /** DPAPI's `reload_delay` in seconds (its own default is 5; the bench's 1 keeps tests quick). */
   reloadDelay?: number;
@@ -32,8 +30,6 @@ export interface Bench {
   dir: string;
   haproxy: {
     configPath: string;
-    frontendUrl: string;
-    frontendPort: number;
     statsSocket: string;
     pidFile: string;
     mapsDir: string;
@@ -44,8 +40,13 @@ export interface Bench {
     url: string;
     username: string;
     password: string;
+    /** PID of the running dataplaneapi; changes after start(). */
     pid: number;
     logPath: string;
+    /** SIGKILL, as a crash or an OOM kill does; resolves once it is gone. */
+    kill(): Promise<void>;
+    /** Starts it again on the same port, with the same configuration and storage. */
+    start(): Promise<void>;
   };
   consul?: {
     url: string; address: string; port: number;
@@ -87,31 +88,28 @@ async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boo
   throw new Error(`bench: ${what} did not answer within ${timeoutMs} ms${tail}`);
 }
 
-function haproxyConfig(dir: string, frontendPort: number, user: string, password: string, opts: BenchOptions): string {
-  const frontend = [
-    `frontend fe_main`,
-    `  bind 127.0.0.1:${frontendPort}`,
-    // Tests and the quickstart pick a backend by header until a Frontend resource exists.
-    `  use_backend %[req.hdr(x-backend)] if { req.hdr(x-backend) -m found }`,
-    ...(opts.frontendLines ?? []).map((l) => `  ${l}`),
-    `  default_backend be_default`,
-  ];
+// Only what DPAPI needs: no frontend, no backend. Tests that send traffic declare
+// a Frontend or make one with the client (test/support/router.ts).
+function haproxyConfig(dir: string, user: string, password: string, opts: BenchOptions): string {
   return [
     `global`,
     `  master-worker`,
     `  pidfile ${dir}/haproxy.pid`,
     `  stats socket ${dir}/haproxy.sock mode 600 level admin expose-fd listeners`,
     `  stats timeout 30s`,
+    // Zero-drop reloads (README, "HAProxy settings for releases"): an old worker gives up its
+    // last connections after this long at most.
+    `  hard-stop-after 30s`,
     `defaults`,
     `  mode http`,
     `  timeout connect 5s`,
     `  timeout client 30s`,
     `  timeout server 30s`,
+    // An old worker answers the next request on an idle keep-alive connection with
+    // `Connection: close` instead of closing it under a client that may be sending.
+    `  option idle-close-on-response`,
     `userlist controller`,
     `  user ${user} insecure-password ${password}`,
-    ...frontend,
-    `backend be_default`,
-    `  http-request return status 404 content-type text/plain string "no backend selected"`,
     opts.extraConfig ?? "",
     "",
   ].join("\n");
@@ -230,28 +228,25 @@ export async function startBench(opts: BenchOptions = {}): Promise<Bench> {
   for (const sub of ["maps", "ssl", "general", "spoe", "spoe-tx", "transactions", "backups", "dataplane"]) mkdirSync(join(dir, sub));
   const user = "admin";
   const password = `pw-${Math.random().toString(36).slice(2, 12)}`;
-  const frontendPort = await freePort();
   const configPath = join(dir, "haproxy.cfg");
   const pidFile = join(dir, "haproxy.pid");
   const inDir = (text: string) => text.split("{dir}").join(dir);
   for (const [rel, content] of Object.entries(opts.files ?? {})) writeFileSync(join(dir, rel), inDir(content));
-  writeFileSync(configPath, haproxyConfig(dir, frontendPort, user, password, {
-    ...opts, frontendLines: opts.frontendLines?.map(inDir), extraConfig: opts.extraConfig && inDir(opts.extraConfig),
-  }));
+  writeFileSync(configPath, haproxyConfig(dir, user, password, { ...opts, extraConfig: opts.extraConfig && inDir(opts.extraConfig) }));
   writeFileSync(join(dir, "reload.sh"), reloadScript(pidFile, join(dir, "reloads.log")));
   writeFileSync(join(dir, "status.sh"), `#!/bin/sh\nkill -0 "$(cat ${pidFile})"\n`);
   chmodSync(join(dir, "reload.sh"), 0o755);
   chmodSync(join(dir, "status.sh"), 0o755);
 
   const children: ChildProcess[] = [];
+  const killedOnPurpose = new Set<ChildProcess>();
   let haproxyPid: number | undefined;
   const statsSocket = join(dir, "haproxy.sock");
 
   const bench: Bench = {
     dir,
     haproxy: {
-      configPath, frontendPort, statsSocket, pidFile,
-      frontendUrl: `http://127.0.0.1:${frontendPort}`,
+      configPath, statsSocket, pidFile,
       mapsDir: join(dir, "maps"), sslDir: join(dir, "ssl"),
     },
     runtime: (cmd) => runtimeCommand(statsSocket, cmd),
@@ -259,7 +254,7 @@ export async function startBench(opts: BenchOptions = {}): Promise<Bench> {
     async stop() {
       // A program that died before we stopped it is a finding: show why.
       for (const c of children) {
-        if (c.exitCode !== null || c.signalCode !== null) {
+        if ((c.exitCode !== null || c.signalCode !== null) && !killedOnPurpose.has(c)) {
           const out = join(dir, String(c.spawnargs[0]).includes("consul") ? "consul.log" : "dataplaneapi.out");
           const tail = existsSync(out) ? readFileSync(out, "utf8").slice(-4000) : "(no output)";
           process.stderr.write(`bench: ${c.spawnargs[0]} exited early (${c.exitCode ?? c.signalCode}):\n${tail}\n`);
@@ -316,15 +311,33 @@ export async function startBench(opts: BenchOptions = {}): Promise<Bench> {
       const port = await freePort();
       const yamlPath = join(dir, "dataplaneapi.yaml");
       writeFileSync(yamlPath, dataplaneConfig(dir, gen, port, user, password, opts.reloadDelay ?? 1));
-      const child = spawnTracked(bin, ["-f", yamlPath], dir, "dataplaneapi.out");
-      children.push(child);
       const url = `http://127.0.0.1:${port}`;
       const auth = "Basic " + Buffer.from(`${user}:${password}`).toString("base64");
-      await waitFor(`dataplaneapi ${gen}`, 30_000, async () => {
-        if (child.exitCode !== null) throw new Error("exited");
-        return (await fetch(`${url}/${gen}/info`, { headers: { authorization: auth } })).status === 200;
-      }, join(dir, "dataplaneapi.out"));
-      bench.dataplane = { generation: gen, url, username: user, password, pid: child.pid!, logPath: join(dir, "dataplaneapi.log") };
+      const launch = async (): Promise<ChildProcess> => {
+        const child = spawnTracked(bin, ["-f", yamlPath], dir, "dataplaneapi.out");
+        children.push(child);
+        await waitFor(`dataplaneapi ${gen}`, 30_000, async () => {
+          if (child.exitCode !== null) throw new Error("exited");
+          return (await fetch(`${url}/${gen}/info`, { headers: { authorization: auth } })).status === 200;
+        }, join(dir, "dataplaneapi.out"));
+        return child;
+      };
+      let child = await launch();
+      const dataplane: NonNullable<Bench["dataplane"]> = {
+        generation: gen, url, username: user, password, pid: child.pid!, logPath: join(dir, "dataplaneapi.log"),
+        async kill() {
+          killedOnPurpose.add(child);
+          const gone = new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once("exit", () => r())));
+          killPid(child.pid, "SIGKILL");
+          await gone;
+          forgetPid(child.pid!);
+        },
+        async start() {
+          child = await launch();
+          dataplane.pid = child.pid!;
+        },
+      };
+      bench.dataplane = dataplane;
     }
   } catch (err) {
     await bench.stop();

@@ -17,7 +17,6 @@ async function main(): Promise<void> {
   const info = {
     pid: process.pid,
     dir: bench.dir,
-    frontend: bench.haproxy.frontendUrl,
     haproxyConfig: bench.haproxy.configPath,
     dataplane: bench.dataplane,
     consul: bench.consul,

@@ -9,14 +9,15 @@
 //
 // For each round it starts one more HTTP server, registers it in Consul and
 // measures, from the registration: when DPAPI wrote it to haproxy.cfg, when
-// HAProxy's runtime runs it, and when a request through the frontend is first
-// answered by it. The bench's dataplaneapi reloads HAProxy with reload_delay 1 s;
+// HAProxy's runtime runs it, and when a request through a frontend that routes
+// by header (test/support/router.ts) is first answered by it. The bench's dataplaneapi reloads HAProxy with reload_delay 1 s;
 // DPAPI's default is 5 s, which adds up to 4 s to every figure on a default install.
 import { performance } from "node:perf_hooks";
 import Consul from "consul";
 import { startBench, sleep } from "../bench/bench";
 import { availableGenerations, type Generation } from "../bench/tools";
 import { startUpstream, type Upstream } from "../support/upstreams";
+import { startRouter } from "../support/router";
 import { reloadCount } from "../support/dpapi";
 import { connect } from "../../provider/client";
 import * as discovery from "../../provider/resources/consul-discovery";
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
     const dp = bench.dataplane!;
     const connection = { url: dp.url, username: dp.username, password: dp.password };
     const client = await connect(connection);
+    const router = await startRouter(bench);
     const backend = `consul-backend-127.0.0.1-${bench.consul!.port}-lat`;
     const register = (u: Upstream) => consul.agent.service.register({ name: "lat", id: u.name, address: "127.0.0.1", port: u.port });
 
@@ -85,7 +87,7 @@ async function main(): Promise<void> {
         }
         // Round robin over r + 1 servers: one burst that size reaches the new one once HAProxy runs it.
         for (let i = 0; i <= r && row.traffic === undefined; i++) {
-          const res = await fetch(bench.haproxy.frontendUrl + "/", { headers: { "x-backend": backend, connection: "close" } });
+          const res = await fetch(router.url + "/", { headers: { "x-backend": backend, connection: "close" } });
           if ((await res.text()) === u.name) row.traffic = performance.now() - t0;
         }
         if (row.traffic === undefined) await sleep(50);

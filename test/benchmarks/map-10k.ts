@@ -12,7 +12,9 @@ import { startBench, type Bench } from "../bench/bench";
 import { availableGenerations, type Generation } from "../bench/tools";
 import { programStack } from "../support/pulumi";
 import { reloadCount } from "../support/dpapi";
-import { addToMainFrontend, editConfig, waitForMapLoaded } from "../support/haproxy-files";
+import { waitForMapLoaded } from "../support/haproxy-files";
+import { startRouter } from "../support/router";
+import { connect } from "../../provider/client";
 import * as mapFile from "../../provider/resources/map-file";
 
 const N = 10_000;
@@ -67,9 +69,9 @@ async function providerAlone(bench: Bench, rows: Row[]): Promise<void> {
     rows.push({ step: label, where: "provider", ms, reloads: (await reloadCount(bench)) - before, how: typeof value === "string" ? value : undefined });
   };
   await step("create (upload)", () => mapFile.create(inputs(initial)));
-  await editConfig(bench, addToMainFrontend(`use_backend %[req.hdr(host),lower,map(${bench.haproxy.mapsDir}/${name},be_default)]`));
+  // A frontend uses the map (HAProxy loads it on the reload), so entry changes go through the runtime API.
+  await startRouter(bench, { name: "direct_map", routes: [{ name: `%[req.hdr(host),lower,map(${bench.haproxy.mapsDir}/${name},none)]` }] });
   await waitForMapLoaded(bench, name);
-  const { connect } = await import("../../provider/client");
   const client = await connect(connection);
   const apply = (entries: Entries) => mapFile.applyEntries(client, mapFile.MapFileInputsSchema.parse(inputs(entries)));
   await step("update 1% of values", () => apply(onePercent));
@@ -94,7 +96,7 @@ async function throughPulumi(bench: Bench, rows: Row[]): Promise<void> {
     };
     await declare(initial);
     await step("up: create (upload)", () => ps.stack.up());
-    await editConfig(bench, addToMainFrontend(`use_backend %[req.hdr(host),lower,map(${bench.haproxy.mapsDir}/hosts.map,be_default)]`));
+    await startRouter(bench, { name: "hosts_map", routes: [{ name: `%[req.hdr(host),lower,map(${bench.haproxy.mapsDir}/hosts.map,none)]` }] });
     await waitForMapLoaded(bench, "hosts.map");
     await declare(onePercent);
     await step("preview --diff: 1% of values", () => ps.stack.preview({ diff: true }));

@@ -18,6 +18,7 @@ import { availableGenerations, type Generation } from "../bench/tools";
 import { programStack, type Declared, type ProgramStack } from "../support/pulumi";
 import { accessLogLines, reloadCount } from "../support/dpapi";
 import { startUpstream, sendThrough } from "../support/upstreams";
+import { startRouter, type Router } from "../support/router";
 import { runTfce, tfceAvailable } from "./tfce";
 
 export interface Phase { seconds: number; reloads: number; requests: number }
@@ -86,8 +87,8 @@ function inline(backends: number, port: number): Declared[] {
 }
 
 /** Every server answered: one request per server through each backend, then each server's session count. */
-async function everyServerServes(bench: Bench, backends: number): Promise<string> {
-  for (let i = 0; i < backends; i++) await sendThrough(bench, `be${i}`, SERVERS);
+async function everyServerServes(bench: Bench, router: Router, backends: number): Promise<string> {
+  for (let i = 0; i < backends; i++) await sendThrough(router, `be${i}`, SERVERS);
   const stat = await bench.runtime("show stat -1 4 -1");
   const header = stat.split("\n")[0].replace(/^# /, "").split(",");
   const stot = header.indexOf("stot");
@@ -111,10 +112,12 @@ async function engineFloor(gen: Generation, backends: number): Promise<Run> {
 
 async function programRun(gen: Generation, reloadDelay: number, declared: (port: number) => Declared[], backends: number): Promise<Run> {
   return withBench(gen, reloadDelay, async (bench, port) => {
+    // The frontend requests go through; made before anything is timed.
+    const router = await startRouter(bench);
     const ps = await programStack(bench);
     try {
       await ps.declare(declared(port));
-      return await lifecycle(bench, ps, () => everyServerServes(bench, backends));
+      return await lifecycle(bench, ps, () => everyServerServes(bench, router, backends));
     } finally { await ps.dispose(); }
   });
 }

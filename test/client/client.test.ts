@@ -5,6 +5,7 @@ import { startBench, freePort, type Bench } from "../bench/bench";
 import { buildClient, connect, createHttp, ConnectionSchema, isDpapiError, type DataplaneClient, type Http } from "../../provider/client";
 import { haproxyCfg, openTransactions, rawWrite, reloadCount } from "../support/dpapi";
 import { startUpstream, sendThrough, type Upstream } from "../support/upstreams";
+import { startRouter, type Router } from "../support/router";
 import { describeWith, GENERATIONS } from "../support/requires";
 
 for (const gen of GENERATIONS) {
@@ -12,6 +13,7 @@ for (const gen of GENERATIONS) {
     let bench: Bench;
     let client: DataplaneClient;
     let up: Upstream;
+    let router: Router;
     const conn = () => ({ url: bench.dataplane!.url, username: bench.dataplane!.username, password: bench.dataplane!.password });
     /** A client of its own (own queue), over a transport the test can wrap. */
     const clientWith = (wrap: (http: Http) => Http) => buildClient(wrap(createHttp(ConnectionSchema.parse(conn()))), gen);
@@ -20,6 +22,7 @@ for (const gen of GENERATIONS) {
       bench = await startBench({ dataplane: gen });
       client = await connect(conn());
       up = await startUpstream("up");
+      router = await startRouter(bench);
     });
     afterAll(async () => { await up?.close(); await bench?.stop(); });
     afterEach(async () => { expect(await openTransactions(bench)).toEqual([]); });
@@ -46,7 +49,7 @@ for (const gen of GENERATIONS) {
       await client.createBackend({ name: "srv", balance: { algorithm: "roundrobin" } });
       await client.createServer("srv", { name: "s1", address: "127.0.0.1", port: up.port, weight: 10, maintenance: "disabled" });
       expect(await client.getServer("srv", "s1")).toMatchObject({ name: "s1", address: "127.0.0.1", port: up.port, weight: 10 });
-      expect(await sendThrough(bench, "srv", 2)).toEqual({ up: 2 });
+      expect(await sendThrough(router, "srv", 2)).toEqual({ up: 2 });
       const before = await reloadCount(bench);
       const previous = (await client.getServer("srv", "s1"))!;
       const res = await client.replaceServer("srv", { ...previous, weight: 20 }, previous);
@@ -68,16 +71,16 @@ for (const gen of GENERATIONS) {
       // DPAPI v2 passes only one option to `add server` (it would drop the weight): the weight must still hold.
       expect(await bench.runtime("get weight rt/r3")).toMatch(/^10 /);
       expect(haproxyCfg(bench).match(/^\s+server r\d /gm)).toHaveLength(5);
-      expect(await sendThrough(bench, "rt", 10)).toEqual({ up: 10 });
+      expect(await sendThrough(router, "rt", 10)).toEqual({ up: 10 });
       // Another change reloads HAProxy: the servers come back from the file.
       await client.createBackend({ name: "rt_other" });
       expect(await reloadCount(bench)).toBe(before + 1);
-      expect(await sendThrough(bench, "rt", 10)).toEqual({ up: 10 });
+      expect(await sendThrough(router, "rt", 10)).toEqual({ up: 10 });
       const before2 = await reloadCount(bench);
       await Promise.all(Array.from({ length: 5 }, (_, i) => client.deleteServer("rt", `r${i}`)));
       expect(await reloadCount(bench)).toBe(before2);
       expect(haproxyCfg(bench)).not.toMatch(/^\s+server r\d /m);
-      expect(await sendThrough(bench, "rt", 2)).toEqual({ "HTTP 503": 2 });
+      expect(await sendThrough(router, "rt", 2)).toEqual({ "HTTP 503": 2 });
       await client.deleteBackend("rt");
       await client.deleteBackend("rt_other");
     });

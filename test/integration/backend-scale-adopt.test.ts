@@ -4,6 +4,7 @@ import { programStack, type Declared, type ProgramStack } from "../support/pulum
 import { haproxyCfg, rawGet, rawWrite, reloadCount } from "../support/dpapi";
 import { describeWith, GENERATIONS } from "../support/requires";
 import { sendThrough, startUpstream, type Upstream } from "../support/upstreams";
+import { startRouter, type Router } from "../support/router";
 
 /**
  * Reloads a 20-backend `up` may cost. The CLI's --parallel 8 hands the backends over in 3 waves, and an idle
@@ -17,16 +18,18 @@ for (const gen of GENERATIONS) {
     let bench: Bench;
     let ps: ProgramStack;
     let up: Upstream;
+    let router: Router;
     beforeAll(async () => {
       bench = await startBench({ dataplane: gen });
       ps = await programStack(bench);
       up = await startUpstream("up");
+      router = await startRouter(bench);
     });
     afterAll(async () => { await up?.close(); await ps?.dispose(); await bench?.stop(); });
 
     /** Requests through each backend (roundrobin, one per server), then each server's session count from `show stat`. */
     async function sessionsPerServer(backends: number, servers: number): Promise<number[]> {
-      for (let i = 0; i < backends; i++) await sendThrough(bench, `be${i}`, servers);
+      for (let i = 0; i < backends; i++) await sendThrough(router, `be${i}`, servers);
       const stat = await bench.runtime("show stat -1 4 -1");
       const header = stat.split("\n")[0].replace(/^# /, "").split(",");
       const stot = header.indexOf("stot");

@@ -3,6 +3,7 @@
 import { startBench, type Bench } from "../bench/bench";
 import { programStack, type Declared, type ProgramStack } from "../support/pulumi";
 import { startUpstream, sendThrough, type Upstream } from "../support/upstreams";
+import { startRouter, type Router } from "../support/router";
 import { accessLogLines, configVersion, haproxyCfg, openTransactions, rawGet, rawWrite, reloadCount } from "../support/dpapi";
 import { describeWith, GENERATIONS } from "../support/requires";
 
@@ -23,6 +24,7 @@ for (const gen of GENERATIONS) {
     let bench: Bench;
     let ps: ProgramStack;
     let ups: Upstream[];
+    let router: Router;
     let backendsBefore: string[];
     let cfgBefore: string;
 
@@ -37,6 +39,7 @@ for (const gen of GENERATIONS) {
     beforeAll(async () => {
       bench = await startBench({ dataplane: gen });
       ups = [await startUpstream("one"), await startUpstream("two"), await startUpstream("three")];
+      router = await startRouter(bench);
       ps = await programStack(bench);
       backendsBefore = await names();
       cfgBefore = haproxyCfg(bench);
@@ -59,7 +62,7 @@ for (const gen of GENERATIONS) {
       expect(cfg).toMatch(new RegExp(`server api-1 127\\.0\\.0\\.1:${ups[0].port}`));
       expect(cfg).toMatch(/option httpchk GET \/healthz/);
       // Right after `up`: no server left in maintenance, both answer.
-      expect(await sendThrough(bench, "api", 4)).toEqual({ one: 2, two: 2 });
+      expect(await sendThrough(router, "api", 4)).toEqual({ one: 2, two: 2 });
       // A second preview is a no-op: nothing to change after a create.
       const preview = await ps.stack.preview();
       expect(preview.changeSummary).toEqual({ same: 4 });
@@ -90,10 +93,10 @@ for (const gen of GENERATIONS) {
       const reloads = await reloadCount(bench);
       await ps.declare(declared(ups, { weight1: 40, maintenance2: true }));
       await ps.stack.up();
-      expect(await sendThrough(bench, "api", 4)).toEqual({ one: 4 });
+      expect(await sendThrough(router, "api", 4)).toEqual({ one: 4 });
       await ps.declare(declared(ups, { weight1: 40 }));
       await ps.stack.up();
-      expect(Object.keys(await sendThrough(bench, "api", 6)).sort()).toEqual(["one", "two"]);
+      expect(Object.keys(await sendThrough(router, "api", 6)).sort()).toEqual(["one", "two"]);
       expect(await reloadCount(bench)).toBe(reloads);
     });
 
@@ -118,7 +121,7 @@ for (const gen of GENERATIONS) {
       expect(up.summary.resourceChanges).toMatchObject({ create: 1 });
       expect(haproxyCfg(bench)).toMatch(/server api-2 /);
       // Created alone, so DPAPI v3 adds it through the runtime API: it must take traffic at once.
-      expect(Object.keys(await sendThrough(bench, "api", 10)).sort()).toEqual(["one", "two"]);
+      expect(Object.keys(await sendThrough(router, "api", 10)).sort()).toEqual(["one", "two"]);
     });
 
     test("bad inputs fail in check, naming the field, before any request", async () => {
@@ -154,7 +157,7 @@ for (const gen of GENERATIONS) {
       const cfg = haproxyCfg(bench);
       expect(cfg).toMatch(/^backend api_v2$/m);
       expect(cfg).not.toMatch(/^backend api$/m);
-      expect(Object.keys(await sendThrough(bench, "api_v2", 10)).sort()).toEqual(["one", "two"]);
+      expect(Object.keys(await sendThrough(router, "api_v2", 10)).sort()).toEqual(["one", "two"]);
     });
 
     test("destroy removes everything and leaves haproxy.cfg's sections as before", async () => {
@@ -175,8 +178,8 @@ for (const gen of GENERATIONS) {
         // The first stack was destroyed before, so its Stack resource is created again.
         expect(a.summary.resourceChanges).toMatchObject({ create: 3 });
         expect(b.summary.resourceChanges).toMatchObject({ create: 3 });
-        expect(await sendThrough(bench, "left", 1)).toEqual({ one: 1 });
-        expect(await sendThrough(bench, "right", 1)).toEqual({ three: 1 });
+        expect(await sendThrough(router, "left", 1)).toEqual({ one: 1 });
+        expect(await sendThrough(router, "right", 1)).toEqual({ three: 1 });
         await Promise.all([ps.stack.destroy(), other.stack.destroy()]);
       } finally {
         await other.dispose();

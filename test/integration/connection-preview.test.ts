@@ -3,6 +3,7 @@
 import { startBench, type Bench } from "../bench/bench";
 import { programStack, type Declared } from "../support/pulumi";
 import { startUpstream, sendThrough, type Upstream } from "../support/upstreams";
+import { startRouter, type Router } from "../support/router";
 import { haproxyCfg, reloadCount } from "../support/dpapi";
 import { describeWith } from "../support/requires";
 
@@ -15,9 +16,11 @@ describeWith(["v3", "pulumi"], "connections, previews and draining", () => {
   let bench: Bench;
   let other: Bench;
   let up: Upstream;
+  let router: Router;
   beforeAll(async () => {
     [bench, other] = await Promise.all([startBench({ dataplane: "v3" }), startBench({ dataplane: "v3" })]);
     up = await startUpstream("web");
+    router = await startRouter(bench);
   });
   afterAll(async () => { await up?.close(); await bench?.stop(); await other?.stop(); });
 
@@ -40,7 +43,7 @@ describeWith(["v3", "pulumi"], "connections, previews and draining", () => {
       });
       await ps.declare(pair(up.port));
       await ps.stack.up();
-      expect(await sendThrough(bench, "web", 2)).toEqual({ web: 2 });
+      expect(await sendThrough(router, "web", 2)).toEqual({ web: 2 });
       await ps.stack.destroy();
     } finally { await ps.dispose(); }
   });

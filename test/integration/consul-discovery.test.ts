@@ -2,7 +2,7 @@
 // (ACLs on, default deny, so nothing is seen without the token), a real
 // dataplaneapi and a real HAProxy, for each API generation. Ground truth is
 // read from Consul, from HAProxy's runtime socket, from haproxy.cfg and by
-// sending requests through the bench frontend.
+// sending requests through a frontend that routes by header (test/support/router.ts).
 //
 // Each test uses service names of its own: DPAPI binds a backend to the first
 // discovery that tracks it until DPAPI restarts (see the DPAPI notes in
@@ -13,6 +13,7 @@ import Consul from "consul";
 import { startBench, sleep, type Bench } from "../bench/bench";
 import { programStack, type ProgramStack } from "../support/pulumi";
 import { startUpstream, sendThrough, type Upstream } from "../support/upstreams";
+import { startRouter, type Router } from "../support/router";
 import { haproxyCfg, openTransactions, rawGet } from "../support/dpapi";
 import { describeWith, GENERATIONS } from "../support/requires";
 
@@ -78,6 +79,7 @@ for (const gen of GENERATIONS) {
   describeWith([gen, "consul", "pulumi"], `ConsulDiscovery with dataplaneapi ${gen} and a real Consul`, () => {
     let bench: Bench;
     let consul: Consul;
+    let router: Router;
     const upstreams: Upstream[] = [];
     const stacks: ProgramStack[] = [];
     let output = "";
@@ -111,13 +113,14 @@ for (const gen of GENERATIONS) {
     };
     /** Traffic through HAProxy reaches exactly these upstreams (polls until it does). */
     const servesExactly = (backend: string, names: string[]) => until(`${backend} serves ${names.join(",")}`, 20_000, async () => {
-      const seen = await sendThrough(bench, backend, names.length * 3);
+      const seen = await sendThrough(router, backend, names.length * 3);
       return Object.keys(seen).sort().join(",") === [...names].sort().join(",") ? seen : undefined;
     });
 
     beforeAll(async () => {
       bench = await startBench({ dataplane: gen, consul: true, consulAclToken: TOKEN });
       consul = new Consul({ host: "127.0.0.1", port: bench.consul!.port, defaults: { token: TOKEN } });
+      router = await startRouter(bench);
     });
     afterAll(async () => {
       consul?.destroy();

@@ -3,7 +3,8 @@
 import type { Stack } from "@pulumi/pulumi/automation";
 import { startBench, freePort, type Bench } from "../bench/bench";
 import { exampleStack } from "../support/pulumi";
-import { startUpstream, sendThrough, type Upstream } from "../support/upstreams";
+import { startUpstream, type Upstream } from "../support/upstreams";
+import { haproxyCfg } from "../support/dpapi";
 import { describeWith } from "../support/requires";
 
 describeWith(["v3", "pulumi"], "examples/quickstart", () => {
@@ -27,10 +28,13 @@ describeWith(["v3", "pulumi"], "examples/quickstart", () => {
   test("pulumi up of the TypeScript program serves plain requests on its Frontend, alternating between both servers; destroy removes it", async () => {
     const up = await stack.up();
     expect(up.outputs.backend.value).toBe("app");
+    expect(await bench.runtime("show backend")).toMatch(/^app$/m);
     const seen = [await curl(), await curl(), await curl(), await curl()];
     expect(seen.sort()).toEqual(["demo-1", "demo-1", "demo-2", "demo-2"]);
     await stack.destroy();
     await expect(curl()).rejects.toThrow();
-    expect(await sendThrough(bench, "app", 1)).toEqual({ "HTTP 404": 1 });
+    // The backend is gone too: from haproxy.cfg and from what HAProxy runs.
+    expect(haproxyCfg(bench)).not.toMatch(/^backend app\b/m);
+    expect(await bench.runtime("show backend")).not.toMatch(/^app$/m);
   });
 });

@@ -1,15 +1,13 @@
-// Helpers for the MapFile and Certificate suites: change haproxy.cfg behind
-// Pulumi's back (as a Frontend resource or an operator would), send requests
-// with a Host header, look at the certificate a TLS listener presents, make
-// test certificates with the openssl CLI, and read Pulumi state.
+// Helpers for the MapFile and Certificate suites: change DPAPI storage behind
+// Pulumi's back (as an operator would), look at the certificate a TLS listener
+// presents, make test certificates with the openssl CLI, and read Pulumi state.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { connect } from "node:tls";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { getOnPort } from "./upstreams";
 import type { Bench } from "../bench/bench";
-import { configVersion, rawGet } from "./dpapi";
+import { rawGet } from "./dpapi";
 import type { ProgramStack } from "./pulumi";
 
 function auth(bench: Bench) {
@@ -28,28 +26,6 @@ export async function waitForReload(bench: Bench, id: string): Promise<void> {
   }
   throw new Error(`reload ${id} did not finish`);
 }
-
-/** Rewrites haproxy.cfg through DPAPI's raw configuration endpoint and waits for the reload. */
-export async function editConfig(bench: Bench, edit: (cfg: string) => string): Promise<void> {
-  const dp = bench.dataplane!;
-  const body = await rawGet(bench, "/services/haproxy/configuration/raw");
-  const cfg = typeof body === "string" ? body : String((body as { data: string }).data);
-  const version = await configVersion(bench);
-  const res = await fetch(`${dp.url}/${dp.generation}/services/haproxy/configuration/raw?version=${version}`, {
-    method: "POST", headers: { ...auth(bench), "content-type": "text/plain" }, body: edit(cfg),
-  });
-  if (res.status >= 300) throw new Error(`raw configuration POST → ${res.status}: ${await res.text()}`);
-  const reload = res.headers.get("reload-id");
-  if (reload) await waitForReload(bench, reload);
-}
-
-/** Inserts `line` into the bench frontend fe_main, before its default_backend. */
-export const addToMainFrontend = (line: string) => (cfg: string) =>
-  cfg.replace(/(frontend fe_main\b[\s\S]*?\n)(\s*default_backend be_default)/, `$1  ${line}\n$2`);
-
-/** Removes every line containing `text`. */
-export const removeLines = (text: string) => (cfg: string) =>
-  cfg.split("\n").filter((l) => !l.includes(text)).join("\n");
 
 /** Replaces a file in DPAPI storage outside Pulumi (text/plain PUT), waiting for any reload. */
 export async function putStorageFile(bench: Bench, kind: "maps" | "ssl_certificates", name: string, text: string): Promise<void> {
@@ -71,11 +47,6 @@ export async function waitForMapLoaded(bench: Bench, name: string): Promise<void
     await new Promise((res) => setTimeout(res, 200));
   }
   throw new Error(`map ${name} never loaded`);
-}
-
-/** GET / through the bench frontend with a Host header: the body (upstream name) or `HTTP <status>`. */
-export function getWithHost(bench: Bench, host: string, path = "/"): Promise<string> {
-  return getOnPort(bench.haproxy.frontendPort, host, path);
 }
 
 /** Subjects (CN) of the certificates a TLS listener presents, leaf first. */

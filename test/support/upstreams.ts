@@ -1,7 +1,7 @@
 // Tiny HTTP servers on 127.0.0.1 that answer with their own name, so a test
 // can see which server HAProxy picked.
 import { createServer, request, type Server } from "node:http";
-import type { Bench } from "../bench/bench";
+import type { Router } from "./router";
 
 export interface Upstream { name: string; port: number; close(): Promise<void> }
 
@@ -15,11 +15,14 @@ export async function startUpstream(name: string): Promise<Upstream> {
   return { name, port, close: () => new Promise((r) => { srv.closeAllConnections(); srv.close(() => r()); }) };
 }
 
-/** Sends n requests through the bench frontend to `backend`; returns which upstreams answered, with counts. */
-export async function sendThrough(bench: Bench, backend: string, n = 6, headers: Record<string, string> = {}): Promise<Record<string, number>> {
+/**
+ * Sends n requests through a router (test/support/router.ts) to `backend`, named in its `x-backend` header;
+ * returns which upstreams answered, with counts (`HTTP <status>` for anything but a 200).
+ */
+export async function sendThrough(router: Router, backend: string, n = 6, headers: Record<string, string> = {}): Promise<Record<string, number>> {
   const seen: Record<string, number> = {};
   for (let i = 0; i < n; i++) {
-    const res = await fetch(bench.haproxy.frontendUrl + "/", { headers: { "x-backend": backend, connection: "close", ...headers } });
+    const res = await fetch(router.url + "/", { headers: { "x-backend": backend, connection: "close", ...headers } });
     const body = await res.text();
     const key = res.status === 200 ? body : `HTTP ${res.status}`;
     seen[key] = (seen[key] ?? 0) + 1;
