@@ -37,8 +37,11 @@ export interface MapFileArgs {
  *   name: "hosts.map",
  *   entries: { "api.example.com": "api", "www.example.com": "web" },
  * });
- * // haproxy.cfg: use_backend %[req.hdr(host),lower,map(<hosts.path>,be_default)]
- * export const hostsPath = hosts.path;
+ * new haproxy.Frontend("web", {
+ *   binds: [{ address: "0.0.0.0", port: 80 }],
+ *   routes: [{ backend: pulumi.interpolate`%[req.hdr(host),lower,map(${hosts.path},web)]` }],
+ *   defaultBackend: "web",
+ * });
  * ```
  */
 export class MapFile extends pulumi.dynamic.Resource {
