@@ -256,7 +256,10 @@ export async function startBench(opts: BenchOptions = {}): Promise<Bench> {
       for (const c of children) {
         if ((c.exitCode !== null || c.signalCode !== null) && !killedOnPurpose.has(c)) {
           const out = join(dir, String(c.spawnargs[0]).includes("consul") ? "consul.log" : "dataplaneapi.out");
-          const tail = existsSync(out) ? readFileSync(out, "utf8").slice(-4000) : "(no output)";
+          const text = existsSync(out) ? readFileSync(out, "utf8") : "(no output)";
+          // A Go crash starts with its cause, far above the stack dump's tail.
+          const cause = text.split("\n").filter((l) => /^(panic|fatal error)/.test(l)).slice(0, 3).join("\n");
+          const tail = (cause ? `${cause}\n...\n` : "") + text.slice(-4000);
           process.stderr.write(`bench: ${c.spawnargs[0]} exited early (${c.exitCode ?? c.signalCode}):\n${tail}\n`);
         }
       }
