@@ -8,13 +8,13 @@ export interface CertificateArgs {
   name?: pulumi.Input<string>;
   /** PEM of the certificate (intermediates may follow it, or go in `chain`). */
   certificate: pulumi.Input<string>;
-  /** PEM of the intermediate certificates, the leaf's issuer first. */
+  /** PEM of the intermediate certificates, the leaf's issuer first. Default: none (or those following `certificate`). */
   chain?: pulumi.Input<string>;
   /** PEM of the unencrypted private key. Always stored as a secret. */
   privateKey: pulumi.Input<string>;
-  /** Upload a certificate that has already expired (refused by default). */
+  /** Upload a certificate that has already expired (refused by default). Default: false. */
   allowExpired?: pulumi.Input<boolean>;
-  /** Take over an existing certificate file of this name instead of failing with "already exists". */
+  /** Take over an existing certificate file of this name instead of failing with "already exists". Default: false. */
   adopt?: pulumi.Input<boolean>;
   /** This certificate's Data Plane API, when not the stack's `haproxy-dataplane:*` config. Stored as a secret. */
   connection?: pulumi.Input<Inputs<Connection>>;
@@ -42,7 +42,9 @@ export interface CertificateArgs {
  * ```
  */
 export class Certificate extends pulumi.dynamic.Resource {
+  /** Pulumi type token of this resource, `pulumi-nodejs:dynamic/haproxy:Certificate`. It never changes once released: state refers to it. */
   static readonly __pulumiType = "pulumi-nodejs:dynamic/haproxy:Certificate";
+  /** Whether `obj` is a Certificate, by its type token rather than its prototype, so it holds across several loaded copies of this package. */
   static override isInstance(obj: unknown): obj is Certificate {
     return hasType(obj, Certificate.__pulumiType);
   }
@@ -70,6 +72,11 @@ export class Certificate extends pulumi.dynamic.Resource {
   /** Serial number, decimal. */
   declare public readonly serialNumber: pulumi.Output<string>;
 
+  /**
+   * @param name Pulumi resource name; the file is named after it (plus `.pem` when it has no extension) unless `args.name` is given.
+   * @param args The certificate's inputs.
+   * @param opts Pulumi resource options.
+   */
   constructor(name: string, args: CertificateArgs, opts?: pulumi.CustomResourceOptions) {
     super(dynamicProvider("certificate"), name,
       {

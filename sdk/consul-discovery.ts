@@ -27,11 +27,11 @@ export interface ConsulDiscoveryArgs {
   enabled?: pulumi.Input<boolean>;
   /** Seconds between two polls by DPAPI (at least 1). Default 10. A registration reaches HAProxy after one or two polls plus DPAPI's reload delay. */
   retryTimeout?: pulumi.Input<number>;
-  /** Only these services get a backend. Exclusive with `serviceDenylist`. */
+  /** Only these services get a backend. Exclusive with `serviceDenylist`. Default: every service. */
   serviceAllowlist?: pulumi.Input<pulumi.Input<string>[]>;
   /** Every service but these gets a backend (never the `consul` service). Exclusive with `serviceAllowlist`. */
   serviceDenylist?: pulumi.Input<pulumi.Input<string>[]>;
-  /** Only services whose name matches (Consul filter `ServiceName matches "<re>"`, RE2 syntax, no double quotes). */
+  /** Only services whose name matches (Consul filter `ServiceName matches "<re>"`, RE2 syntax, no double quotes). Default: no filter. */
   serviceNameRegexp?: pulumi.Input<string>;
   /**
    * Which instances become servers: `none` (default, all), `any` (one passing check), `all` (every check passing),
@@ -39,7 +39,7 @@ export interface ConsulDiscoveryArgs {
    * whose own check fails while its node is healthy: use `all` to drop failing instances.
    */
   healthCheckPolicy?: pulumi.Input<NonNullable<C["healthCheckPolicy"]>>;
-  /** Passing checks needed with `healthCheckPolicy: "min"`. */
+  /** Passing checks needed with `healthCheckPolicy: "min"` (required then, refused otherwise). At least 1. */
   healthCheckPolicyMin?: pulumi.Input<number>;
   /**
    * Server slots: `base` (default 10) lines per backend to start with and shrink back to, `growthType`
@@ -48,9 +48,9 @@ export interface ConsulDiscoveryArgs {
    * The growth type is always sent: DPAPI 2.x would default to linear and 3.x to exponential.
    */
   serverSlots?: pulumi.Input<Inputs<NonNullable<C["serverSlots"]>>>;
-  /** Name of the defaults section the created backends inherit from (`from`). */
+  /** Name of the defaults section the created backends inherit from (`from`). Default: DPAPI's (none). */
   defaults?: pulumi.Input<string>;
-  /** Consul Enterprise namespace. */
+  /** Consul Enterprise namespace. Default: Consul's (`default`). */
   namespace?: pulumi.Input<string>;
   /** On `up`, wait until HAProxy runs every selected service's backend with the catalog's instances. Default false. */
   waitForBackends?: pulumi.Input<boolean>;
@@ -86,7 +86,9 @@ export interface ConsulDiscoveryArgs {
  * Destroying the discovery stops the polling; DPAPI leaves the backends it made in haproxy.cfg.
  */
 export class ConsulDiscovery extends pulumi.dynamic.Resource {
+  /** Pulumi type token of this resource, `pulumi-nodejs:dynamic/haproxy:ConsulDiscovery`. It never changes once released: state refers to it. */
   static readonly __pulumiType = "pulumi-nodejs:dynamic/haproxy:ConsulDiscovery";
+  /** Whether `obj` is a ConsulDiscovery, by its type token rather than its prototype, so it holds across several loaded copies of this package. */
   static override isInstance(obj: unknown): obj is ConsulDiscovery {
     return hasType(obj, ConsulDiscovery.__pulumiType);
   }
@@ -104,6 +106,11 @@ export class ConsulDiscovery extends pulumi.dynamic.Resource {
   /** Seconds between two polls. */
   declare public readonly retryTimeout: pulumi.Output<number>;
 
+  /**
+   * @param name Pulumi resource name.
+   * @param args The discovery's inputs.
+   * @param opts Pulumi resource options.
+   */
   constructor(name: string, args: ConsulDiscoveryArgs, opts?: pulumi.CustomResourceOptions) {
     super(dynamicProvider("consul-discovery"), name,
       {

@@ -11,14 +11,19 @@ type Deep<T> = { [K in keyof T]: pulumi.Input<T[K] extends readonly unknown[] ? 
 type B = Each<F["binds"]>;
 /** A bind: where the frontend listens, optionally with TLS. */
 export interface BindArgs {
-  /** Bind name; defaults to `address:port`. */
+  /** Bind name, without whitespace. Default: `address:port`. */
   name?: pulumi.Input<string>;
   /** Address to listen on, e.g. 0.0.0.0. */
   address: pulumi.Input<string>;
   /** TCP port, 1-65535. */
   port: pulumi.Input<number>;
-  /** Terminate TLS: `certificates` takes one path, e.g. a Certificate's `path`; `alpn` e.g. ["h2", "http/1.1"]. */
-  ssl?: pulumi.Input<{ certificates: pulumi.Input<pulumi.Input<string>[]>; alpn?: pulumi.Input<pulumi.Input<string>[]> }>;
+  /** Terminate TLS: `certificates` takes one path, e.g. a Certificate's `path`; `alpn` e.g. ["h2", "http/1.1"]. Default: no TLS. */
+  ssl?: pulumi.Input<{
+    /** Exactly one path of a PEM (certificate + key), e.g. a Certificate's `path`; for several, put a crt-list path in `extra.crt_list`. */
+    certificates: pulumi.Input<pulumi.Input<string>[]>;
+    /** ALPN protocols offered, e.g. ["h2", "http/1.1"]. Default: none. */
+    alpn?: pulumi.Input<pulumi.Input<string>[]>;
+  }>;
   /** Any other field of the DPAPI bind model (snake_case). */
   extra?: pulumi.Input<NonNullable<B["extra"]>>;
 }
@@ -26,7 +31,9 @@ export interface BindArgs {
 export type AclArgs = Deep<Each<NonNullable<F["acls"]>>>;
 /** One backend of a canary split and its relative weight (0 sends nothing there). */
 export interface SplitArgs {
+  /** A backend name (it must exist: `up` checks it). */
   backend: pulumi.Input<string>;
+  /** Relative weight, a non-negative integer (90/10, or 1/1/2); 0 sends nothing there. The shares are rounded to steps of 1 %. */
   weight: pulumi.Input<number>;
 }
 /**
@@ -34,9 +41,13 @@ export interface SplitArgs {
  * each request to one of several backends in proportion to their weights (steps of 1 %; a weight change reloads nothing).
  */
 export interface RouteArgs {
+  /** Backend to use: a name, or a `%[…]` expression such as a map lookup. Give this or `split`. */
   backend?: pulumi.Input<string>;
+  /** Canary split: `[{ backend, weight }, …]`, 1 to 100 backends. Changing only weights reloads nothing. Give this or `backend`. */
   split?: pulumi.Input<pulumi.Input<SplitArgs>[]>;
+  /** Use this route only if this HAProxy condition holds, e.g. `is_api` or `{ ssl_fc }`. Default: always. */
   if?: pulumi.Input<string>;
+  /** Use this route only unless this condition holds. With `if`, it must be one term (an ACL name or `{ … }`). */
   unless?: pulumi.Input<string>;
 }
 /** An `http-request` / `http-response` rule. */
@@ -48,39 +59,40 @@ export type TcpRuleArgs = Each<NonNullable<F["tcpRequestRules"]>>;
 export interface FrontendArgs {
   /** Frontend name in haproxy.cfg. Defaults to the resource name. Changing it replaces the frontend. */
   name?: pulumi.Input<string>;
-  /** Proxy mode, `http` or `tcp`. */
+  /** Proxy mode, `http` or `tcp`. Default: the mode of the defaults section. */
   mode?: pulumi.Input<NonNullable<F["mode"]>>;
   /** Where it listens: `{ address, port, name?, ssl?: { certificates: [cert.path], alpn? }, extra? }`. At least one. */
   binds: pulumi.Input<pulumi.Input<BindArgs>[]>;
-  /** Named conditions, in order: `{ name, criterion, value? }`. */
+  /** Named conditions, in order: `{ name, criterion, value? }`. Default: none. */
   acls?: pulumi.Input<pulumi.Input<AclArgs>[]>;
   /**
    * `http-request` rules, in order. Typed: set-header, add-header, del-header, redirect, deny, return, set-var,
    * replace-path, set-path, allow; any other DPAPI rule as `{ type: "other", rule: { … } }`. Each takes `if` / `unless`.
+   * Default: none.
    */
   httpRequestRules?: pulumi.Input<pulumi.Input<HttpRuleArgs>[]>;
-  /** `http-response` rules, in order, as `httpRequestRules`. */
+  /** `http-response` rules, in order, as `httpRequestRules`. Default: none. */
   httpResponseRules?: pulumi.Input<pulumi.Input<HttpRuleArgs>[]>;
-  /** `tcp-request` rules, in order: `{ type: "inspect-delay", timeout }`, `{ type: "content", action: "accept", if }`, or `other`. */
+  /** `tcp-request` rules, in order: `{ type: "inspect-delay", timeout }` (milliseconds), `{ type: "content", action: "accept", if }`, or `other`. Default: none. */
   tcpRequestRules?: pulumi.Input<pulumi.Input<TcpRuleArgs>[]>;
   /**
    * `use_backend` rules, in order: `{ backend, if?, unless? }`, where `backend` may be a `%[…]` expression (a map
-   * lookup), or `{ split: [{ backend, weight }, …], if?, unless? }` for a canary split.
+   * lookup), or `{ split: [{ backend, weight }, …], if?, unless? }` for a canary split. Default: none.
    */
   routes?: pulumi.Input<pulumi.Input<RouteArgs>[]>;
-  /** Backend for what no route takes. */
+  /** Backend for what no route takes. Default: none (HAProxy answers 503). */
   defaultBackend?: pulumi.Input<string>;
-  /** Timeouts in milliseconds: client, httpRequest, httpKeepAlive. */
+  /** Timeouts in milliseconds: client, httpRequest, httpKeepAlive. Each unset one comes from the defaults section. */
   timeouts?: pulumi.Input<Inputs<NonNullable<F["timeouts"]>>>;
-  /** `option forwardfor`. */
+  /** `option forwardfor` (add X-Forwarded-For). Default: off (unless the defaults section sets it). */
   forwardFor?: pulumi.Input<boolean>;
-  /** Maximum concurrent connections. */
+  /** Maximum concurrent connections to this frontend. Default: HAProxy's (from the defaults section or `global`). */
   maxconn?: pulumi.Input<number>;
   /** Any other field of the DPAPI frontend model, snake_case; validated against it. */
   extra?: pulumi.Input<NonNullable<F["extra"]>>;
   /** Ask HAProxy to check the would-be configuration during preview (default true). */
   validate?: pulumi.Input<boolean>;
-  /** Take over an existing frontend of this name: its lists become the declared ones. */
+  /** Take over an existing frontend of this name: its lists become the declared ones. Default: false. */
   adopt?: pulumi.Input<boolean>;
   /** This frontend's Data Plane API, when not the stack's `haproxy-dataplane:*` config. Stored as a secret. */
   connection?: pulumi.Input<Inputs<Connection>>;
@@ -103,16 +115,25 @@ export interface FrontendArgs {
  * ```
  */
 export class Frontend extends pulumi.dynamic.Resource {
+  /** Pulumi type token of this resource, `pulumi-nodejs:dynamic/haproxy:Frontend`. It never changes once released: state refers to it. */
   static readonly __pulumiType = "pulumi-nodejs:dynamic/haproxy:Frontend";
+  /** Whether `obj` is a Frontend, by its type token rather than its prototype, so it holds across several loaded copies of this package. */
   static override isInstance(obj: unknown): obj is Frontend {
     return hasType(obj, Frontend.__pulumiType);
   }
 
   /** Frontend name in haproxy.cfg. */
   declare public readonly name: pulumi.Output<string>;
+  /** Where it listens, as declared. */
   declare public readonly binds: pulumi.Output<F["binds"]>;
+  /** `use_backend` routes, as declared. */
   declare public readonly routes: pulumi.Output<F["routes"]>;
 
+  /**
+   * @param name Pulumi resource name; also the frontend's name unless `args.name` is given.
+   * @param args The frontend's inputs.
+   * @param opts Pulumi resource options.
+   */
   constructor(name: string, args: FrontendArgs, opts?: pulumi.CustomResourceOptions) {
     super(dynamicProvider("frontend"), name,
       { ...args, name: args.name ?? name, connection: args.connection && pulumi.secret(args.connection) },

@@ -12,12 +12,13 @@ export interface MapFileArgs {
   /**
    * Key → value. As an object, order does not matter and the file lists keys sorted (fine for `map`, `map_str`,
    * `map_ip`, `map_beg`). As an array of `{ key, value }`, the array order is the file order, for first-match
-   * lookups (`map_reg`, `map_sub`, `map_end`, `map_dom`, ...). Keys and values contain no whitespace.
+   * lookups (`map_reg`, `map_sub`, `map_end`, `map_dom`, ...). Keys and values contain no whitespace. Give `entries`
+   * or `contents`; with neither, the map is empty.
    */
   entries?: pulumi.Input<Record<string, pulumi.Input<string>> | pulumi.Input<Inputs<MapEntry>>[]>;
   /** Raw file contents (one `key value` per line, `#` comments allowed) instead of `entries`; kept verbatim. */
   contents?: pulumi.Input<string>;
-  /** Take over an existing map file of this name instead of failing with "already exists". */
+  /** Take over an existing map file of this name instead of failing with "already exists". Default: false. */
   adopt?: pulumi.Input<boolean>;
   /** This map's Data Plane API, when not the stack's `haproxy-dataplane:*` config. Stored as a secret. */
   connection?: pulumi.Input<Inputs<Connection>>;
@@ -45,7 +46,9 @@ export interface MapFileArgs {
  * ```
  */
 export class MapFile extends pulumi.dynamic.Resource {
+  /** Pulumi type token of this resource, `pulumi-nodejs:dynamic/haproxy:MapFile`. It never changes once released: state refers to it. */
   static readonly __pulumiType = "pulumi-nodejs:dynamic/haproxy:MapFile";
+  /** Whether `obj` is a MapFile, by its type token rather than its prototype, so it holds across several loaded copies of this package. */
   static override isInstance(obj: unknown): obj is MapFile {
     return hasType(obj, MapFile.__pulumiType);
   }
@@ -59,6 +62,11 @@ export class MapFile extends pulumi.dynamic.Resource {
   /** Absolute path of the file: reference it in haproxy.cfg as `map(<path>)`. */
   declare public readonly path: pulumi.Output<string>;
 
+  /**
+   * @param name Pulumi resource name; the file is named after it (plus `.map`) unless `args.name` is given.
+   * @param args The map's inputs.
+   * @param opts Pulumi resource options.
+   */
   constructor(name: string, args: MapFileArgs = {}, opts?: pulumi.CustomResourceOptions) {
     super(dynamicProvider("map-file"), name,
       { ...args, name: args.name ?? (name.endsWith(".map") ? name : `${name}.map`), connection: args.connection && pulumi.secret(args.connection), path: undefined },

@@ -29,33 +29,59 @@ export const BackendInputsSchema = z.strictObject({
     .describe("Backend name in haproxy.cfg. Defaults to the Pulumi resource name. Changing it replaces the backend."),
   mode: z.enum(["http", "tcp"]).optional().describe("Proxy mode: http or tcp. Defaults to the defaults section's mode."),
   balance: z.strictObject({
+    /** Load-balancing algorithm, e.g. `roundrobin`, `leastconn`, `source`, `uri`, `hdr`. */
     algorithm: z.enum(BALANCE_ALGORITHMS).describe("Load-balancing algorithm."),
+    /** Header name, for algorithm `hdr`. */
     hdrName: z.string().optional().describe("Header name, for algorithm `hdr`."),
+    /** Query parameter, for algorithm `url_param`. */
     urlParam: z.string().optional().describe("Query parameter, for algorithm `url_param`."),
   }).optional().describe("How requests are spread across servers."),
   healthCheck: z.strictObject({
+    /** HTTP method of the check. Default: GET. */
     method: z.enum(HTTP_CHECK_METHODS).default("GET").describe("HTTP method of the check."),
+    /** Path the check requests (no spaces). Default: /. */
     uri: z.string().regex(/^[^ ]*$/, "must not contain spaces").default("/").describe("Path the check requests."),
+    /** HTTP version of the check request, e.g. HTTP/1.1. Default: HAProxy's (HTTP/1.0). */
     version: z.string().optional().describe("HTTP version, e.g. HTTP/1.1."),
   }).optional().describe("HTTP health check (`option httpchk`). Servers still need `check: true`."),
   timeouts: z.strictObject({
+    /** `timeout connect`: longest wait for a connection to a server, in milliseconds. */
     connect: ms("timeout connect").optional(),
+    /** `timeout server`: longest inactivity on the server side, in milliseconds. */
     server: ms("timeout server").optional(),
+    /** `timeout queue`: longest wait in the queue for a free server slot, in milliseconds. */
     queue: ms("timeout queue").optional(),
+    /** `timeout tunnel`: longest inactivity of a tunnel (WebSocket, CONNECT), in milliseconds. */
     tunnel: ms("timeout tunnel").optional(),
+    /** `timeout http-request`: longest wait for a complete request, in milliseconds. */
     httpRequest: ms("timeout http-request").optional(),
+    /** `timeout http-keep-alive`: longest wait for the next request on a kept-alive connection, in milliseconds. */
     httpKeepAlive: ms("timeout http-keep-alive").optional(),
+    /** `timeout check`: extra read timeout of a health check once connected, in milliseconds. */
     check: ms("timeout check").optional(),
   }).optional().describe("Timeouts, in milliseconds."),
   cookie: z.strictObject({
+    /** Cookie name. */
     name: z.string().min(1).describe("Cookie name."),
+    /** How the cookie is set: `insert` (HAProxy adds it), `rewrite` (replaces the server's) or `prefix`. */
     type: z.enum(["rewrite", "insert", "prefix"]).optional(),
+    /** Do not send the cookie to the server when it is already known. */
     indirect: z.boolean().optional(),
+    /** Mark responses that set the cookie as not cacheable. */
     nocache: z.boolean().optional(),
+    /** Add the HttpOnly attribute. */
     httponly: z.boolean().optional(),
+    /** Add the Secure attribute. */
     secure: z.boolean().optional(),
   }).optional().describe("Cookie-based session persistence."),
-  forwardFor: z.union([z.boolean(), z.strictObject({ header: z.string().optional(), except: z.string().optional(), ifnone: z.boolean().optional() })])
+  forwardFor: z.union([z.boolean(), z.strictObject({
+    /** Header name instead of X-Forwarded-For. */
+    header: z.string().optional(),
+    /** Network (address/mask) whose clients get no header, e.g. `127.0.0.0/8`. */
+    except: z.string().optional(),
+    /** Add the header only when the request has none. */
+    ifnone: z.boolean().optional(),
+  })])
     .optional().describe("Add X-Forwarded-For (`option forwardfor`); an object sets its options."),
   defaultServer: ServerOptionsSchema.optional().describe("`default-server` options every server of this backend inherits. Note: DPAPI then adds servers with a reload, never through the runtime API."),
   extra: BackendSchema.partial().omit({ name: true }).optional()

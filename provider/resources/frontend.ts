@@ -22,83 +22,175 @@ const word = (what: string) => z.string().regex(/^[^\s]+$/, "must not contain wh
 
 /** `if` / `unless`: an HAProxy condition (ACL names, `!` negations, `{ anonymous acls }`, `or`). */
 const Condition = {
+  /** Apply only if this HAProxy condition holds, e.g. `is_api` or `{ ssl_fc }`. Default: always. */
   if: z.string().min(1).optional().describe("Apply only if this HAProxy condition holds, e.g. `is_api` or `{ ssl_fc }`."),
+  /** Apply only unless this condition holds. With `if`, it must be one term (an ACL name or `{ … }`). */
   unless: z.string().min(1).optional().describe("Apply only unless this condition holds. With `if`, it must be one term (an ACL name or `{ … }`)."),
 };
 
 const BindInputSchema = z.strictObject({
+  /** Bind name, without whitespace. Default: `address:port`. */
   name: word("Bind name; defaults to `address:port`.").optional(),
+  /** Address to listen on, e.g. 0.0.0.0. */
   address: z.string().regex(/^[^\s]+$/, "must be an IP address or host name without whitespace").describe("Address to listen on, e.g. 0.0.0.0."),
+  /** TCP port, 1-65535. */
   port: z.number({ error: "must be an integer from 1 to 65535" }).int().min(1, "must be from 1 to 65535").max(65535, "must be from 1 to 65535").describe("TCP port, 1-65535."),
+  /** Terminate TLS on this bind. Default: plain TCP/HTTP. */
   ssl: z.strictObject({
+    /** The certificate HAProxy presents: exactly one path of a PEM (certificate + key), e.g. a Certificate's `path`. */
     certificates: z.array(word("Path of a PEM (certificate + key), e.g. a Certificate's `path`.")).length(1, "takes exactly one certificate (DPAPI's bind has one `crt`); for several, put a crt-list path in `extra.crt_list`")
       .describe("The certificate HAProxy presents."),
+    /** ALPN protocols offered, e.g. ["h2", "http/1.1"]. Default: none. */
     alpn: z.array(z.string().regex(/^[^\s,]+$/, "must be one protocol name, e.g. h2")).optional().describe("ALPN protocols, e.g. [\"h2\", \"http/1.1\"]."),
   }).optional().describe("Terminate TLS on this bind."),
+  /** Any other field of the DPAPI bind model (snake_case). */
   extra: BindSchema.partial().omit({ name: true, address: true, port: true }).optional().describe("Any other field of the DPAPI bind model (snake_case)."),
 });
 
 const AclInputSchema = z.strictObject({
+  /** ACL name, used in conditions (letters, digits, `_.:-`). */
   name: z.string().regex(/^[A-Za-z0-9_.:-]+$/, "must be letters, digits and _ . : - only").describe("ACL name, used in conditions."),
+  /** Fetch (and converters), e.g. `path_beg` or `hdr(host)`. */
   criterion: z.string().min(1).describe("Fetch (and converters), e.g. `path_beg` or `hdr(host)`."),
+  /** Pattern(s) to match, e.g. `/api`. Default: none (the fetch's boolean value). */
   value: z.string().optional().describe("Pattern(s) to match, e.g. `/api`."),
 });
 
 const SplitPartSchema = z.strictObject({
+  /** A backend of the split (a name). */
   backend: z.string().regex(NAME_PATTERN, "must be a backend name").describe("A backend of the split."),
+  /** Its share: weights are relative (90/10, or 1/1/2); 0 sends nothing there. */
   weight: z.number({ error: "must be a non-negative integer" }).int("must be a non-negative integer").nonnegative("must be a non-negative integer")
     .describe("Its share: weights are relative (90/10, or 1/1/2); 0 sends nothing there."),
 });
 
 const RouteInputSchema = z.strictObject({
+  /** Backend to use (`use_backend`): a name, or a `%[…]` expression such as a map lookup. Give this or `split`. */
   backend: z.string().regex(/^[^\s]+$/, "must be a backend name or a `%[…]` expression without whitespace")
     .refine((b) => NAME_PATTERN.test(b) || b.includes("%["), "must be a backend name (letters, digits and - _ . : only) or a `%[…]` expression")
     .describe("Backend to use (`use_backend`): a name, or a `%[…]` expression such as a map lookup.").optional(),
+  /** Canary split: each request goes to one of these backends in proportion to the weights, in steps of 1 %. Changing only weights reloads nothing. Give this or `backend`. */
   split: z.array(SplitPartSchema).min(1, "needs at least one backend").max(BUCKETS, `takes at most ${BUCKETS} backends`)
     .describe(`Canary split: each request goes to one of these backends in proportion to the weights (in steps of 1/${BUCKETS}). Changing only weights reloads nothing.`).optional(),
   ...Condition,
 });
 
 const HttpRuleInputSchema = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("set-header"), name: word("Header name."), value: z.string().min(1).describe("Header value (log-format)."), ...Condition }),
-  z.strictObject({ type: z.literal("add-header"), name: word("Header name."), value: z.string().min(1).describe("Header value (log-format)."), ...Condition }),
-  z.strictObject({ type: z.literal("del-header"), name: word("Header name."), ...Condition }),
   z.strictObject({
+    /** `set-header`: set a header, replacing any of the same name. */
+    type: z.literal("set-header"),
+    /** Header name. */
+    name: word("Header name."),
+    /** Header value (log-format, e.g. `%[src]`). */
+    value: z.string().min(1).describe("Header value (log-format)."),
+    ...Condition,
+  }),
+  z.strictObject({
+    /** `add-header`: add a header, keeping any of the same name. */
+    type: z.literal("add-header"),
+    /** Header name. */
+    name: word("Header name."),
+    /** Header value (log-format, e.g. `%[src]`). */
+    value: z.string().min(1).describe("Header value (log-format)."),
+    ...Condition,
+  }),
+  z.strictObject({
+    /** `del-header`: remove every header of this name. */
+    type: z.literal("del-header"),
+    /** Header name. */
+    name: word("Header name."),
+    ...Condition,
+  }),
+  z.strictObject({
+    /** `redirect`: answer with a redirect. */
     type: z.literal("redirect"),
+    /** What the redirect does. */
     redirect: z.strictObject({
+      /** What the redirect rewrites: `location` (a full URL), `prefix` (prepended to the path) or `scheme`. */
       type: z.enum(["location", "prefix", "scheme"]).describe("What the redirect rewrites."),
+      /** Location, prefix or scheme, e.g. `https`. */
       value: word("Location, prefix or scheme, e.g. `https`."),
+      /** HTTP status: 301, 302, 303, 307 or 308. Default: HAProxy's, 302. */
       code: z.union([z.literal(301), z.literal(302), z.literal(303), z.literal(307), z.literal(308)]).optional().describe("HTTP status, 301/302/303/307/308."),
     }),
     ...Condition,
   }),
-  z.strictObject({ type: z.literal("deny"), status: z.number().int().min(200).max(599).optional().describe("Status sent, default 403."), ...Condition }),
   z.strictObject({
+    /** `deny`: refuse the request. */
+    type: z.literal("deny"),
+    /** HTTP status sent, 200-599. Default: 403. */
+    status: z.number().int().min(200).max(599).optional().describe("Status sent, default 403."),
+    ...Condition,
+  }),
+  z.strictObject({
+    /** `return`: answer directly, without a backend. */
     type: z.literal("return"),
+    /** HTTP status sent, 200-599. Default: 200. */
     status: z.number().int().min(200).max(599).optional().describe("Status sent, default 200."),
+    /** Content-Type of the body, e.g. `text/plain`. Default: none. */
     contentType: z.string().optional().describe("Content-Type of the body."),
+    /** Body, a string. Default: empty. */
     content: z.string().optional().describe("Body, a string."),
     ...Condition,
   }),
   z.strictObject({
+    /** `set-var`: set a variable from a sample expression. */
     type: z.literal("set-var"),
+    /** Variable, `<scope>.<name>` with scope proc, sess, txn, req or res, e.g. `txn.host`. */
     var: z.string().regex(/^(proc|sess|txn|req|res)\.[A-Za-z0-9_.]+$/, "must be scope.name, scope one of proc, sess, txn, req, res").describe("Variable, e.g. `txn.host`."),
+    /** Sample expression, e.g. `req.hdr(host)`. */
     expr: z.string().min(1).describe("Sample expression, e.g. `req.hdr(host)`."),
     ...Condition,
   }),
-  z.strictObject({ type: z.literal("replace-path"), match: word("Regex matched against the path."), format: word("Replacement (log-format)."), ...Condition }),
-  z.strictObject({ type: z.literal("set-path"), format: word("New path (log-format)."), ...Condition }),
-  z.strictObject({ type: z.literal("allow"), ...Condition }),
   z.strictObject({
+    /** `replace-path`: rewrite the path with a regex. */
+    type: z.literal("replace-path"),
+    /** Regex matched against the path (no whitespace). */
+    match: word("Regex matched against the path."),
+    /** Replacement (log-format, `\1` for groups; no whitespace). */
+    format: word("Replacement (log-format)."),
+    ...Condition,
+  }),
+  z.strictObject({
+    /** `set-path`: replace the path. */
+    type: z.literal("set-path"),
+    /** New path (log-format; no whitespace). */
+    format: word("New path (log-format)."),
+    ...Condition,
+  }),
+  z.strictObject({
+    /** `allow`: stop evaluating rules and let the request through. */
+    type: z.literal("allow"),
+    ...Condition,
+  }),
+  z.strictObject({
+    /** `other`: any DPAPI rule, given in `rule`. */
     type: z.literal("other"),
+    /** A DPAPI http rule in its own field names (snake_case), e.g. `{ type: "set-status", status: 503 }`. */
     rule: HttpRuleSchema.describe("A DPAPI http rule in its own field names (snake_case), e.g. { type: \"set-status\", status: 503 }."),
   }),
 ]);
 
 const TcpRuleInputSchema = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("inspect-delay"), timeout: ms("How long to wait for content") }),
-  z.strictObject({ type: z.enum(["connection", "content", "session"]), action: word("Action, e.g. `accept` or `reject`."), ...Condition }),
-  z.strictObject({ type: z.literal("other"), rule: TcpRequestRuleSchema.describe("A DPAPI tcp-request rule in its own field names.") }),
+  z.strictObject({
+    /** `inspect-delay`: wait for content before the content rules run. */
+    type: z.literal("inspect-delay"),
+    /** How long to wait for content, in milliseconds. */
+    timeout: ms("How long to wait for content"),
+  }),
+  z.strictObject({
+    /** When the rule runs: `connection`, `content` or `session`. */
+    type: z.enum(["connection", "content", "session"]),
+    /** Action, e.g. `accept` or `reject`. */
+    action: word("Action, e.g. `accept` or `reject`."),
+    ...Condition,
+  }),
+  z.strictObject({
+    /** `other`: any DPAPI tcp-request rule, given in `rule`. */
+    type: z.literal("other"),
+    /** A DPAPI tcp-request rule in its own field names (snake_case). */
+    rule: TcpRequestRuleSchema.describe("A DPAPI tcp-request rule in its own field names."),
+  }),
 ]);
 
 export const FrontendInputsSchema = z.strictObject({
@@ -113,8 +205,11 @@ export const FrontendInputsSchema = z.strictObject({
   routes: z.array(RouteInputSchema).default([]).describe("`use_backend` rules, in order: the first that matches wins."),
   defaultBackend: z.string().regex(NAME_PATTERN, "must be a backend name").optional().describe("Backend for requests no route takes."),
   timeouts: z.strictObject({
+    /** `timeout client`: longest inactivity on the client side, in milliseconds. */
     client: ms("timeout client").optional(),
+    /** `timeout http-request`: longest wait for a complete request, in milliseconds. */
     httpRequest: ms("timeout http-request").optional(),
+    /** `timeout http-keep-alive`: longest wait for the next request on a kept-alive connection, in milliseconds. */
     httpKeepAlive: ms("timeout http-keep-alive").optional(),
   }).optional().describe("Timeouts, in milliseconds."),
   forwardFor: z.boolean().optional().describe("Add X-Forwarded-For (`option forwardfor`)."),

@@ -23,7 +23,13 @@ import {
   removeObject,
 } from "./common";
 
-export interface MapEntry { key: string; value: string }
+/** One line of a map file: `<key> <value>`. */
+export interface MapEntry {
+  /** What HAProxy looks up, e.g. a host name; no whitespace, not starting with `#`. */
+  key: string;
+  /** What the lookup returns, e.g. a backend name; no whitespace. */
+  value: string;
+}
 
 const KEY_RULE = "must be non-empty, without whitespace, and not start with #";
 const VALUE_RULE = "must be non-empty and without whitespace (DPAPI's runtime listing cuts values at the first space)";

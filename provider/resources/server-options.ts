@@ -9,16 +9,27 @@ const toggle = (b: boolean | undefined) => (b === undefined ? undefined : b ? "e
 const bool = (t: string | undefined) => (t === undefined ? undefined : t === "enabled");
 
 export const ServerOptionsSchema = z.strictObject({
+  /** Share of traffic, 0-256 (relative to the other servers). Changed without a reload. Default: HAProxy's, 1. */
   weight: z.number().int().min(0).max(256).optional().describe("Share of traffic, 0-256. Changed without a reload."),
+  /** Health-check this server. Default: false. */
   check: z.boolean().optional().describe("Health-check this server."),
+  /** Interval between health checks, in milliseconds. Default: HAProxy's, 2000. */
   inter: z.number().int().positive().optional().describe("Interval between checks, in milliseconds."),
+  /** Consecutive successful checks to mark the server up. Default: HAProxy's, 2. */
   rise: z.number().int().positive().optional().describe("Consecutive successful checks to mark the server up."),
+  /** Consecutive failed checks to mark the server down. Default: HAProxy's, 3. */
   fall: z.number().int().positive().optional().describe("Consecutive failed checks to mark the server down."),
+  /** Only used when every non-backup server is down. Default: false. */
   backup: z.boolean().optional().describe("Only used when every non-backup server is down."),
+  /** Connect to the server over TLS. Default: false. */
   ssl: z.boolean().optional().describe("Connect to the server over TLS."),
+  /** Verify the server's certificate (with `ssl`): `none` or `required`. Default: HAProxy's (`required` unless `ssl-server-verify none`). */
   verify: z.enum(["none", "required"]).optional().describe("Verify the server's certificate (with ssl)."),
+  /** SNI expression sent to the server (with `ssl`), e.g. `str(api.internal)`. */
   sni: z.string().optional().describe("SNI expression sent to the server (with ssl), e.g. `str(api.internal)`."),
+  /** CA file to verify the server's certificate (with `ssl` and `verify: required`). */
   caFile: z.string().optional().describe("CA file to verify the server's certificate (with ssl + verify required)."),
+  /** Maximum concurrent connections to this server. Default: no limit. */
   maxconn: z.number().int().positive().optional().describe("Maximum concurrent connections to this server."),
 });
 
@@ -46,11 +57,17 @@ export function serverOptionsFromWire(w: ServerParams, like: ServerOptions | und
 
 /** A server's own fields: everything but where it lives (backend) and how it is managed (adopt, connection). */
 export const ServerFieldsSchema = ServerOptionsSchema.extend({
+  /** Server name, unique in its backend. For a `Server`, defaults to the Pulumi resource name. Changing it replaces the server. */
   name: z.string().regex(/^[^\s]+$/, "must not contain whitespace").describe("Server name. Defaults to the Pulumi resource name. Changing it replaces the server."),
+  /** IP address or host name. Changed without a reload. */
   address: z.string().regex(/^[^\s]+$/, "must be an IP address or host name without whitespace").describe("IP address or host name. Changed without a reload."),
+  /** TCP port, 1-65535. Changed without a reload. Default: none (the port the client connected to). */
   port: z.number({ error: "must be an integer from 1 to 65535" }).int().min(1, "must be from 1 to 65535").max(65535, "must be from 1 to 65535").optional().describe("TCP port, 1-65535. Changed without a reload."),
+  /** Put the server in maintenance (takes no traffic). Changed without a reload. Default: false. */
   maintenance: z.boolean().default(false).describe("Put the server in maintenance (takes no traffic). Changed without a reload."),
+  /** Drain the server: no new sessions (weight 0), existing ones finish. Changed without a reload. Default: false. */
   drain: z.boolean().default(false).describe("Drain the server: no new sessions (weight 0), existing ones finish. Changed without a reload."),
+  /** Any other field of the DPAPI server model (snake_case), validated against it. */
   extra: ServerSchema.partial().omit({ name: true, address: true, port: true }).optional()
     .describe("Any other field of the DPAPI server model (snake_case), validated against it."),
 });
