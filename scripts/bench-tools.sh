@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds and caches the real programs the bench runs: Pulumi CLI, the Node.js
-# language host, Consul. Idempotent: a cached binary is reused in milliseconds.
+# language host, Consul; and actionlint, which lints examples/pipeline's
+# workflow. Idempotent: a cached binary is reused in milliseconds.
 # Sourced by scripts/setup.sh; every function prints what it is doing because
 # a cold run compiles Go for ~20 minutes on 2 cores.
 set -euo pipefail
@@ -9,8 +10,17 @@ CACHE_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-haproxy-dataplane"
 PULUMI_VERSION="v3.274.1"
 LANGHOST_SDK_VERSION="v3.68.0"
 CONSUL_VERSION="v1.14.11"
+ACTIONLINT_VERSION="v1.7.12"
 
 log() { printf '[setup %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# Puts the Node the set-up chose first on PATH: the machine's when >= 22, else
+# the cached npm package node@24 (scripts/setup.sh installs it).
+use_project_node() {
+  local major; major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+  local dir="$CACHE_ROOT/node/24/node_modules/node/bin"
+  if [ "$major" -lt 22 ] && [ -x "$dir/node" ]; then export PATH="$dir:$PATH"; fi
+}
 
 # go_build_in_wrapper <out-binary> <go.mod body> <build args...>
 # A throw-away module is the only way to build modules that carry replace
@@ -88,4 +98,15 @@ require (
 replace launchpad.net/gocheck => github.com/go-check/check v0.0.0-20140225173054-eb6ee6f84d0a" \
     github.com/hashicorp/consul
   log "consul: built"
+}
+
+# actionlint lints the GitHub Actions workflow of examples/pipeline. Its module
+# has no replace directive, so a plain `go install` builds it (10 to 40 s cold).
+ensure_actionlint() {
+  local dir="$CACHE_ROOT/actionlint/$ACTIONLINT_VERSION"
+  if [ -x "$dir/actionlint" ]; then log "actionlint $ACTIONLINT_VERSION: cached"; return; fi
+  mkdir -p "$dir"
+  log "actionlint $ACTIONLINT_VERSION: building from the Go module proxy (under a minute cold)..."
+  GOBIN="$dir" go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION" >&2 || return 1
+  log "actionlint: built $dir/actionlint"
 }

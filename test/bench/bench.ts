@@ -8,6 +8,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { consulBinary, dataplaneapiBinary, haproxyBinary, type Generation } from "./tools";
+import { Agent, fetch as undiciFetch } from "undici";
 import { forgetPid, rememberPid } from "./pids";
 
 export interface BenchOptions {
@@ -24,6 +25,8 @@ export interface BenchOptions {
   files?: Record<string, string>;
   /** DPAPI's `reload_delay` in seconds (its own default is 5; the bench's 1 keeps tests quick). */
   reloadDelay?: number;
+  /** Serve the Data Plane API over HTTPS only, with a certificate for 127.0.0.1 from a throw-away CA. */
+  tls?: boolean;
 }
 
 export interface Bench {
@@ -43,6 +46,8 @@ export interface Bench {
     /** PID of the running dataplaneapi; changes after start(). */
     pid: number;
     logPath: string;
+    /** With `tls`: PEM of the throw-away CA that signed the API's certificate. */
+    caCert?: string;
     /** SIGKILL, as a crash or an OOM kill does; resolves once it is gone. */
     kill(): Promise<void>;
     /** Starts it again on the same port, with the same configuration and storage. */
@@ -115,15 +120,15 @@ function haproxyConfig(dir: string, user: string, password: string, opts: BenchO
   ].join("\n");
 }
 
-function dataplaneConfig(dir: string, gen: Generation, port: number, user: string, password: string, reloadDelay: number): string {
+function dataplaneConfig(dir: string, gen: Generation, port: number, user: string, password: string, reloadDelay: number, tls: boolean): string {
   const storage = gen === "v3" ? `    dataplane_storage_dir: ${dir}/dataplane\n` : "";
+  const listener = tls
+    ? `  scheme: [https]\n  tls:\n    tls_host: 127.0.0.1\n    tls_port: ${port}\n    tls_certificate: ${dir}/tls/server.crt\n    tls_key: ${dir}/tls/server.key\n`
+    : `  host: 127.0.0.1\n  port: ${port}\n  scheme: [http]\n`;
   return `config_version: 2
 name: bench
 dataplaneapi:
-  host: 127.0.0.1
-  port: ${port}
-  scheme: [http]
-  user:
+${listener}  user:
     - name: ${user}
       insecure: true
       password: ${password}
@@ -183,6 +188,17 @@ while [ $i -lt 200 ]; do
 done
 exit 0
 `;
+}
+
+/** A CA and a certificate it signed for 127.0.0.1 (openssl, installed by the set-up); returns the CA's PEM. */
+function throwAwayCa(tlsDir: string): string {
+  mkdirSync(tlsDir, { recursive: true });
+  const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: tlsDir, stdio: "pipe" });
+  ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=bench throw-away CA");
+  ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1");
+  writeFileSync(join(tlsDir, "san.ext"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n");
+  ssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "san.ext");
+  return readFileSync(join(tlsDir, "ca.crt"), "utf8");
 }
 
 function spawnTracked(bin: string, args: string[], dir: string, logName: string): ChildProcess {
@@ -270,17 +286,30 @@ export async function startBench(opts: BenchOptions = {}): Promise<Bench> {
   };
 
   try {
-    // -D daemonizes the master; its PID comes from the pidfile.
-    execFileSync(haproxyBin, ["-W", "-D", "-f", configPath, "-S", join(dir, "master.sock"), "-p", pidFile], { cwd: dir, stdio: "pipe" });
+    // -D daemonizes the master; its PID comes from the pidfile. HAProxy's own output (start-up
+    // alerts, and the master's after each reload) goes to haproxy.log in the bench folder, not to
+    // the test run; a failed start shows its tail.
+    const haproxyLog = openSync(join(dir, "haproxy.log"), "a");
+    try {
+      execFileSync(haproxyBin, ["-W", "-D", "-f", configPath, "-S", join(dir, "master.sock"), "-p", pidFile], { cwd: dir, stdio: ["ignore", haproxyLog, haproxyLog] });
+    } catch (err) {
+      throw new Error(`bench: haproxy did not start (${(err as Error).message.split("\n")[0]})\n--- ${join(dir, "haproxy.log")} ---\n${readFileSync(join(dir, "haproxy.log"), "utf8").slice(-3000)}`);
+    } finally {
+      closeSync(haproxyLog);
+    }
+    // The command returns when its parent exits; the daemonized master writes the pidfile just
+    // after. (A pipe made execFileSync wait for that; a file does not.) Never record PID 0.
+    await waitFor("haproxy pidfile", 10_000, async () => Number(readFileSync(pidFile, "utf8").trim()) > 0, join(dir, "haproxy.log"));
     haproxyPid = Number(readFileSync(pidFile, "utf8").trim());
     rememberPid(haproxyPid, `haproxy ${configPath}`);
-    await waitFor("haproxy", 10_000, async () => (await bench.runtime("show info")).includes("Pid:"));
+    await waitFor("haproxy", 10_000, async () => (await bench.runtime("show info")).includes("Pid:"), join(dir, "haproxy.log"));
 
     if (opts.consul) {
       const consulBin = consulBinary();
       if (!consulBin) throw new Error("bench: no consul binary; run scripts/setup.sh");
       const [http, serfLan, serfWan, server] = [await freePort(), await freePort(), await freePort(), await freePort()];
       const url = `http://127.0.0.1:${http}`;
+      let consulChild: ChildProcess | undefined;
       const launch = async (): Promise<number> => {
         const child = spawnTracked(consulBin, [
           "agent", "-dev", "-bind", "127.0.0.1", "-client", "127.0.0.1", "-advertise", "127.0.0.1",
@@ -291,6 +320,7 @@ export async function startBench(opts: BenchOptions = {}): Promise<Bench> {
             `tokens { initial_management = "${opts.consulAclToken}" agent = "${opts.consulAclToken}" } }`] : []),
         ], dir, "consul.log");
         children.push(child);
+        consulChild = child;
         await waitFor("consul", 30_000, async () => {
           const res = await fetch(`${url}/v1/status/leader`);
           if (!res.ok || (await res.text()).length <= 4) return false;
@@ -301,7 +331,8 @@ export async function startBench(opts: BenchOptions = {}): Promise<Bench> {
       };
       const consul: NonNullable<Bench["consul"]> = {
         url, address: "127.0.0.1", port: http, pid: await launch(),
-        async stop() { await stopPid(consul.pid); },
+        // Stopped on purpose: bench.stop() must not report it (with its log) as a crash.
+        async stop() { if (consulChild) killedOnPurpose.add(consulChild); await stopPid(consul.pid); },
         async start() { consul.pid = await launch(); },
       };
       bench.consul = consul;
@@ -313,21 +344,23 @@ export async function startBench(opts: BenchOptions = {}): Promise<Bench> {
       if (!bin) throw new Error(`bench: no dataplaneapi ${gen} binary; see README`);
       const port = await freePort();
       const yamlPath = join(dir, "dataplaneapi.yaml");
-      writeFileSync(yamlPath, dataplaneConfig(dir, gen, port, user, password, opts.reloadDelay ?? 1));
-      const url = `http://127.0.0.1:${port}`;
+      const caCert = opts.tls ? throwAwayCa(join(dir, "tls")) : undefined;
+      writeFileSync(yamlPath, dataplaneConfig(dir, gen, port, user, password, opts.reloadDelay ?? 1, Boolean(opts.tls)));
+      const url = `${opts.tls ? "https" : "http"}://127.0.0.1:${port}`;
       const auth = "Basic " + Buffer.from(`${user}:${password}`).toString("base64");
+      const dispatcher = caCert ? new Agent({ connect: { ca: caCert } }) : undefined;
       const launch = async (): Promise<ChildProcess> => {
         const child = spawnTracked(bin, ["-f", yamlPath], dir, "dataplaneapi.out");
         children.push(child);
         await waitFor(`dataplaneapi ${gen}`, 30_000, async () => {
           if (child.exitCode !== null) throw new Error("exited");
-          return (await fetch(`${url}/${gen}/info`, { headers: { authorization: auth } })).status === 200;
+          return (await undiciFetch(`${url}/${gen}/info`, { headers: { authorization: auth }, dispatcher })).status === 200;
         }, join(dir, "dataplaneapi.out"));
         return child;
       };
       let child = await launch();
       const dataplane: NonNullable<Bench["dataplane"]> = {
-        generation: gen, url, username: user, password, pid: child.pid!, logPath: join(dir, "dataplaneapi.log"),
+        generation: gen, url, username: user, password, pid: child.pid!, logPath: join(dir, "dataplaneapi.log"), caCert,
         async kill() {
           killedOnPurpose.add(child);
           const gone = new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once("exit", () => r())));

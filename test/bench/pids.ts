@@ -17,6 +17,8 @@ const runOwner = (): number => Number(process.env.BENCH_RUN_OWNER) || process.pi
 let exitHookInstalled = false;
 
 export function rememberPid(pid: number, what: string): void {
+  // kill(0) and kill(-1) signal a whole process group or every process: never record such a "pid".
+  if (!Number.isInteger(pid) || pid <= 1) throw new Error(`bench: refusing to record pid ${pid} for ${what}`);
   mkdirSync(pidRegistry, { recursive: true });
   writeFileSync(join(pidRegistry, String(pid)), `${what}\nowner ${runOwner()}`);
   mine.add(pid);
