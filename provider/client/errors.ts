@@ -4,7 +4,8 @@
 
 export type DpapiErrorCode =
   | "DPAPI_AUTH"            // 401/403
-  | "DPAPI_UNREACHABLE"     // connection refused/reset, DNS, TLS
+  | "DPAPI_UNREACHABLE"     // connection refused/reset, DNS
+  | "DPAPI_TLS_UNTRUSTED"   // the API's certificate is not signed by a trusted CA, or not for this host
   | "DPAPI_TIMEOUT"         // no answer within the request timeout
   | "DPAPI_UNSUPPORTED"     // neither /v3 nor /v2, or a feature this generation lacks
   | "DPAPI_EXISTS"          // 409 "already exists"

@@ -43,6 +43,13 @@ export interface Http {
 
 const pools = new Map<string, Pool>();
 
+/** Node's codes for a certificate chain it cannot verify, or one issued for another host. */
+const UNTRUSTED_CERT = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "UNABLE_TO_GET_ISSUER_CERT", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "SELF_SIGNED_CERT_IN_CHAIN", "DEPTH_ZERO_SELF_SIGNED_CERT", "CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID",
+  "CERT_UNTRUSTED", "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
 function poolFor(conn: Connection): Pool {
   const origin = new URL(conn.url).origin;
   const key = `${origin}|${conn.caCert ?? ""}|${conn.clientCert ?? ""}|${conn.insecureSkipVerify}|${conn.timeoutMs}`;
@@ -116,7 +123,17 @@ export function createHttp(conn: Connection): Http {
       for (const [k, v] of Object.entries(res.headers)) flat[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : String(v ?? "");
       return { status: res.statusCode, headers: flat, text };
     } catch (err) {
-      const e = err as { name?: string; code?: string; message?: string };
+      const e = err as { name?: string; code?: string; message?: string; cause?: { code?: string } };
+      const tlsCode = [e.code, e.cause?.code].find((c) => c !== undefined && UNTRUSTED_CERT.has(c));
+      if (tlsCode) {
+        throw new DpapiError({
+          code: "DPAPI_TLS_UNTRUSTED", method: req.method, path: req.path,
+          message: `the Data Plane API's TLS certificate at ${baseUrl} is not trusted (${tlsCode})`,
+          hint: tlsCode === "ERR_TLS_CERT_ALTNAME_INVALID"
+            ? `the certificate is not for ${base.hostname}: use the host name it was issued for in haproxy-dataplane:url`
+            : "set haproxy-dataplane:caCert to the PEM of the CA that signed it (insecureSkipVerify: true also works, but lets anyone on the path in)",
+        });
+      }
       const timedOut = e.name === "TimeoutError" || e.name === "AbortError" || /Timeout/i.test(e.code ?? "");
       throw new DpapiError({
         code: timedOut ? "DPAPI_TIMEOUT" : "DPAPI_UNREACHABLE",

@@ -17,6 +17,7 @@ import {
 } from "./schemas";
 import { createWriteQueue, rawConfigText, type ConfigWrite, type WriteQueue, type WriteQueueStats, type WriteResult } from "./writes";
 import { addServerEffect, deleteServerEffect, setServerEffect } from "./runtime-plan";
+import { connectionRisks, warnOnce } from "./warnings";
 
 export * from "./errors";
 export * from "./schemas";
@@ -26,6 +27,7 @@ export { ConnectionSchema, type Connection, type ConnectionInput } from "./optio
 export { createHttp, type Http, type HttpRequest, type HttpResponse } from "./http";
 export { detectGeneration };
 export { sameData } from "./parse";
+export { setWarningSink } from "./warnings";
 
 /** How long reads of one refresh share a backend's server list (writes of this process drop it at once). */
 const READ_SNAPSHOT_MS = 3_000;
@@ -471,6 +473,7 @@ export function connect(input: ConnectionInput): Promise<DataplaneClient> {
     throw new DpapiError({ code: "DPAPI_UNSUPPORTED", message: `invalid Data Plane API connection: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}` });
   }
   const conn = parsed.data;
+  for (const risk of connectionRisks(conn)) warnOnce(risk);
   const identity = createHash("sha256").update(JSON.stringify(conn)).digest("hex");
   let client = clients.get(identity);
   if (!client) {

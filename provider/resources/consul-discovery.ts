@@ -22,6 +22,7 @@
 import { createHash } from "node:crypto";
 import { types } from "node:util";
 import { z } from "zod";
+import { EventEmitter } from "node:events";
 import Consul from "consul";
 import { DpapiError, NAME_PATTERN, isDpapiError, type Consul as ConsulWire, type DataplaneClient } from "../client";
 import { clientFor } from "../connection";
@@ -63,10 +64,13 @@ export const ConsulDiscoveryInputsSchema = z.strictObject({
   healthCheckPolicyMin: z.number().int().min(1, "must be at least 1").optional()
     .describe("Passing checks an instance needs, with healthCheckPolicy \"min\" (and only then)."),
   serverSlots: z.strictObject({
+    /** Server lines a new backend starts with (spares wait in maintenance at 127.0.0.1:80), and the fewest it shrinks back to. At least 10. Default: 10. */
     base: z.number().int().min(MIN_SLOTS, SLOTS_RULE).default(MIN_SLOTS)
       .describe(`Server lines a new backend starts with (spares are in maintenance at 127.0.0.1:80) and the fewest it shrinks back to. At least ${MIN_SLOTS}. Default: ${MIN_SLOTS}.`),
+    /** How slots grow when every slot is taken: `exponential` doubles, `linear` adds `increment`. Default: exponential. */
     growthType: z.enum(["linear", "exponential"]).default("exponential")
       .describe("How slots grow when every slot is taken: exponential doubles; linear adds `increment`. Always sent, because DPAPI 2.x defaults to linear and 3.x to exponential. Default: exponential."),
+    /** Slots added at a time by linear growth. At least 10. Default: 10. */
     increment: z.number().int().min(MIN_SLOTS, SLOTS_RULE).default(MIN_SLOTS)
       .describe(`Slots added at a time by linear growth. At least ${MIN_SLOTS}. Default: ${MIN_SLOTS}.`),
   }).prefault({}).describe("Server slot sizing. Adding slots needs a reload of HAProxy; filling a free slot does too with DPAPI's discovery (it commits a transaction each poll that changes servers)."),
@@ -226,6 +230,18 @@ function errorAsThrow<T>(v: T): T {
   return v;
 }
 
+/** Asks the consul client for [response, body], so that Consul's headers can be read (its ctx must be an emitter, one per request). */
+const withResponse = () => ({ ctx: Object.assign(new EventEmitter(), { includeResponse: true }) });
+type ConsulAnswer = [{ headers?: Record<string, string | undefined> } | undefined, unknown];
+const filteredByAcls = (res: ConsulAnswer[0]) => res?.headers?.["x-consul-results-filtered-by-acls"] === "true";
+
+function aclHides(d: Desired, needs: string): DpapiError {
+  return new DpapiError({ code: "DPAPI_CONSUL", status: 200,
+    message: `Consul at ${d.scheme}://${d.address}:${d.port} hides services from ${d.token ? "the ACL token" : "anonymous requests (no token)"} ` +
+      `(its answer was filtered by ACLs): DPAPI's watcher would see no instance`,
+    hint: `give \`token\` a Consul ACL token with ${needs}, and node:read, on the services to discover` });
+}
+
 /** Reads the catalog the way DPAPI does: services (regexp as a Consul filter), then each tracked service's health. */
 export async function readCatalog(d: Desired): Promise<Catalog> {
   const options = {
@@ -237,15 +253,37 @@ export async function readCatalog(d: Desired): Promise<Catalog> {
   const consul = new Consul(options as ConstructorParameters<typeof Consul>[0]);
   try {
     let services: Record<string, string[]>;
+    let hidden: boolean;
     try {
-      services = z.record(z.string(), z.array(z.string()).nullable()).parse(errorAsThrow(
-        await consul.catalog.service.list(d.serviceNameRegexp ? { filter: `ServiceName matches "${d.serviceNameRegexp}"` } : {}))) as Record<string, string[]>;
+      const [res, body] = errorAsThrow(await consul.catalog.service.list({
+        ...(d.serviceNameRegexp ? { filter: `ServiceName matches "${d.serviceNameRegexp}"` } : {}), ...withResponse(),
+      } as object)) as unknown as ConsulAnswer;
+      services = z.record(z.string(), z.array(z.string()).nullable()).parse(body) as Record<string, string[]>;
+      hidden = filteredByAcls(res);
     } catch (e) { throw consulError(e, d, "the service list"); }
     const names = Object.keys(services).filter((s) => tracked(d, s)).sort();
-    const entries = await Promise.all(names.map(async (service) => {
+    // Consul answers a token that may not read a service with a list that leaves it out, not with a 403: DPAPI's
+    // watcher would then keep the backends empty, silently. Asked for by name, or nothing visible at all: an error.
+    // An allowlisted service may just not be registered yet: Consul says which, when asked for it by name.
+    const missing = hidden ? (d.serviceAllowlist ?? []).filter((s) => !names.includes(s)) : [];
+    const unreadable: string[] = [];
+    for (const service of missing) {
+      let answer: ConsulAnswer;
       try {
-        return z.array(HealthEntrySchema).parse(errorAsThrow(await consul.health.service({ service })) ?? []);
+        answer = errorAsThrow(await consul.health.service({ service, ...withResponse() } as { service: string })) as unknown as ConsulAnswer;
       } catch (e) { throw consulError(e, d, `the health of service "${service}"`); }
+      if (filteredByAcls(answer[0])) unreadable.push(service);
+    }
+    if (unreadable.length) throw aclHides(d, `service:read on ${unreadable.join(", ")}`);
+    if (hidden && names.length === 0 && !d.serviceAllowlist?.length) throw aclHides(d, "service:read");
+    const entries = await Promise.all(names.map(async (service) => {
+      let answer: ConsulAnswer;
+      try {
+        answer = errorAsThrow(await consul.health.service({ service, ...withResponse() } as { service: string })) as unknown as ConsulAnswer;
+      } catch (e) { throw consulError(e, d, `the health of service "${service}"`); }
+      const list = z.array(HealthEntrySchema).parse(answer[1] ?? []);
+      if (list.length === 0 && filteredByAcls(answer[0])) throw aclHides(d, `node:read (the instances of "${service}" are hidden)`);
+      return list;
     }));
     // Two instances at one address:port are one server for DPAPI.
     return new Map(names.map((service, i) => [service, unique(entries[i]

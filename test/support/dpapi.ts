@@ -2,7 +2,17 @@
 // independent of the client under test.
 import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
+import { Agent, fetch as undiciFetch, type RequestInit } from "undici";
 import type { Bench } from "../bench/bench";
+
+const agents = new Map<string, Agent>();
+
+/** fetch to the bench's DPAPI, trusting its throw-away CA when it serves HTTPS. */
+function dpFetch(bench: Bench, url: string, init: RequestInit = {}) {
+  const ca = bench.dataplane?.caCert;
+  if (ca && !agents.has(ca)) agents.set(ca, new Agent({ connect: { ca } }));
+  return undiciFetch(url, { ...init, dispatcher: ca ? agents.get(ca) : undefined });
+}
 
 function auth(bench: Bench) {
   const dp = bench.dataplane!;
@@ -11,16 +21,16 @@ function auth(bench: Bench) {
 
 export async function rawGet(bench: Bench, path: string): Promise<unknown> {
   const dp = bench.dataplane!;
-  const res = await fetch(`${dp.url}/${dp.generation}${path}`, { headers: auth(bench) });
+  const res = await dpFetch(bench, `${dp.url}/${dp.generation}${path}`, { headers: auth(bench) });
   const text = await res.text();
   try { return JSON.parse(text); } catch { return text; }
 }
 
-export async function rawWrite(bench: Bench, method: string, path: string, body?: unknown): Promise<Response> {
+export async function rawWrite(bench: Bench, method: string, path: string, body?: unknown) {
   const dp = bench.dataplane!;
   const version = await configVersion(bench);
   const sep = path.includes("?") ? "&" : "?";
-  return fetch(`${dp.url}/${dp.generation}${path}${sep}version=${version}`, {
+  return dpFetch(bench, `${dp.url}/${dp.generation}${path}${sep}version=${version}`, {
     method, headers: { ...auth(bench), "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body),
   });
 }
