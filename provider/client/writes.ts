@@ -206,9 +206,18 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
     }
   }
 
-  async function closeTransaction(id: string): Promise<void> {
+  /**
+   * Deletes a transaction. A write that raced another client's commit can leave two files for one transaction:
+   * DPAPI moved it to outdated/ while the write saved it again in place, and it then lists the second as "in
+   * progress" with no version, for ever (no commit can mark it outdated: its parser is gone). Each DELETE
+   * removes one file, so after a failure it is repeated until DPAPI answers that none is left.
+   */
+  async function closeTransaction(id: string, afterFailure = true): Promise<void> {
     openTransactions.delete(id);
-    await http.exchange({ method: "DELETE", path: common.transaction(g, id) }).catch(() => undefined);
+    for (let attempt = 0; attempt < (afterFailure ? 3 : 1); attempt++) {
+      const res = await http.exchange({ method: "DELETE", path: common.transaction(g, id) }).catch(() => undefined);
+      if (!res || res.status >= 300) return;
+    }
   }
 
   /**
@@ -239,8 +248,8 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
     if (!res) return;
     const list = z.array(TransactionSchema).safeParse(parseJson(res.text) ?? []);
     if (!list.success) return;
-    // Without a version: DPAPI's own implicit transaction of a raw write that lost at commit, whose file DPAPI
-    // moved away but which it keeps listing as in progress (and counting against its cap).
+    // Without a version: the second file of a transaction whose write raced a commit (see closeTransaction),
+    // left by a client that died before deleting it; DPAPI lists it as in progress and counts it against its cap.
     const outdated = list.data.filter((t) => t.status === "in_progress" && !openTransactions.has(t.id) &&
       (t._version === undefined || t._version < committed));
     // A live client's transaction is outdated for milliseconds (its commit then fails and it replays); one seen
@@ -248,7 +257,7 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
     const now = Date.now();
     for (const t of outdated) if (!outdatedSince.has(t.id)) outdatedSince.set(t.id, now);
     const stale = outdated.filter((t) => now - outdatedSince.get(t.id)! >= STALE_AFTER_MS);
-    await Promise.all(stale.map((t) => http.exchange({ method: "DELETE", path: common.transaction(g, t.id) }).catch(() => undefined)));
+    await Promise.all(stale.map((t) => closeTransaction(t.id)));
     for (const t of stale) outdatedSince.delete(t.id);
     stats.sweptTransactions += stale.length;
   }
@@ -299,7 +308,7 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
   async function writeTogether(items: Pending[], replays = 0): Promise<void> {
     const txn = await openTransaction();
     let closed = false;
-    const close = async () => { if (!closed) { closed = true; await closeTransaction(txn.id); } };
+    const close = async (afterFailure = true) => { if (!closed) { closed = true; await closeTransaction(txn.id, afterFailure); } };
     try {
       const accepted: Pending[] = [];
       const rejected = new Set<Pending>();
@@ -361,7 +370,7 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
             await removeAtRuntime(effects);
             await writeFileWithoutReload(cfg, txn.version, []);
           }
-          await close();
+          await close(false);
           reloaded = !added;
           if (!reloaded) {
             const pidAfter = await workerPid();
