@@ -7,14 +7,14 @@ export const CONFIG_NAMESPACE = "haproxy-dataplane";
 
 interface ConfigSource { get(key: string): string | undefined }
 
-let stackConfig: Partial<Record<"url" | "username" | "password" | "caCert" | "insecureSkipVerify", string>> = {};
+let stackConfig: Partial<Record<"url" | "username" | "password" | "caCert" | "insecureSkipVerify" | "timeoutMs", string>> = {};
 
 /** Called by the dynamic provider's configure() with the stack's configuration. */
 export function configure(config: ConfigSource): void {
   const read = (k: string) => config.get(`${CONFIG_NAMESPACE}:${k}`) || undefined;
   stackConfig = {
     url: read("url"), username: read("username"), password: read("password"),
-    caCert: read("caCert"), insecureSkipVerify: read("insecureSkipVerify"),
+    caCert: read("caCert"), insecureSkipVerify: read("insecureSkipVerify"), timeoutMs: read("timeoutMs"),
   };
 }
 
@@ -34,7 +34,15 @@ export function resolveConnection(own?: ResourceConnection): ConnectionInput {
     password: stackConfig.password ?? env.HAPROXY_DATAPLANE_PASSWORD ?? "",
     caCert: stackConfig.caCert,
     insecureSkipVerify: (stackConfig.insecureSkipVerify ?? env.HAPROXY_DATAPLANE_INSECURE_SKIP_VERIFY) === "true",
+    ...timeout(stackConfig.timeoutMs ?? env.HAPROXY_DATAPLANE_TIMEOUT_MS),
   };
+}
+
+/** A per-request timeout from config; anything but a positive integer is left to the connection schema to refuse. */
+function timeout(value: string | undefined): { timeoutMs?: number } {
+  if (value === undefined || value === "") return {};
+  const n = Number(value);
+  return { timeoutMs: Number.isFinite(n) ? n : NaN };
 }
 
 export function clientFor(own?: ResourceConnection): Promise<DataplaneClient> {

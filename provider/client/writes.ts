@@ -156,7 +156,10 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
       const res = await http.request({ method: "GET", path: common.reload(g, reloadId) });
       const reload = parseAs(ReloadSchema, res.text, "reload");
       if (reload.status === "succeeded") return reload;
-      if (reload.status === "failed") throw reloadFailed(common.reload(g, reloadId), reload.response, reloadId);
+      if (reload.status === "failed") {
+        await forgetFailedConfig();
+        throw reloadFailed(common.reload(g, reloadId), reload.response, reloadId);
+      }
       if (Date.now() > deadline) {
         throw new DpapiError({ code: "DPAPI_TIMEOUT", message: `reload ${reloadId} still in progress after ${opts.reloadTimeoutMs} ms`,
           hint: "check the reload command in dataplaneapi.yaml and HAProxy's logs" });
@@ -229,12 +232,32 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
    */
   async function commitWithReload(txn: { id: string; version: number }, recheck = true): Promise<void> {
     await http.request({ method: "PUT", path: common.transaction(g, txn.id), query: { force_reload: true } })
-      .catch((e) => { throw asReloadFailure(e, common.transaction(g, txn.id)); });
+      .catch(async (e) => {
+        const failure = asReloadFailure(e, common.transaction(g, txn.id));
+        if (isDpapiError(failure, "DPAPI_RELOAD_FAILED")) await forgetFailedConfig();
+        throw failure;
+      });
     openTransactions.delete(txn.id);
     stats.reloads++;
     await sweepOutdated(txn.version + 1);
     // Best effort: our commit is live either way, and what may lag is another client's change.
     if (recheck && (await currentVersion().catch(() => txn.version)) > txn.version + 1) await forceReload(false).catch(() => undefined);
+  }
+
+  /**
+   * After a failed reload DPAPI copies the last working haproxy.cfg back over the file, but keeps the failed
+   * configuration in memory: the next write of anyone would put the failed change back in the file (and make the
+   * next reload fail again), and a retried create meets "already exists". Posting the file as it now is (the raw
+   * GET reads the disk) makes DPAPI's memory the restored file again. No reload: HAProxy still runs that file.
+   * Best effort; another writer meanwhile makes the version check refuse it, and its own write then carries on.
+   */
+  async function forgetFailedConfig(): Promise<void> {
+    try {
+      // The version first: a commit by anyone after it makes the POST's version check refuse a file read before.
+      const version = await currentVersion();
+      const file = rawConfigText((await http.request({ method: "GET", path: common.rawConfig(g) })).text);
+      await http.request({ method: "POST", path: common.rawConfig(g), query: { skip_reload: true, version }, body: { text: file } });
+    } catch { /* the error the caller reports is the reload's */ }
   }
 
   /**

@@ -186,6 +186,12 @@ for (const gen of GENERATIONS) {
       const after = haproxyCfg(bench).replace(/^# _md5hash=.*\n|^# _version=.*\n/gm, "");
       expect(after).not.toMatch(/^backend doomed$/m);
       expect(after).toBe(before);
+      // DPAPI restores the file but keeps the failed change in memory; the client makes it forget it, so that the
+      // next write neither brings the failed change back nor meets "already exists".
+      expect((await client.listBackends()).map((b) => b.name)).not.toContain("doomed");
+      await client.createBackend({ name: "doomed" });
+      expect(haproxyCfg(bench)).toMatch(/^backend doomed\b/m);
+      await client.deleteBackend("doomed");
     });
 
     test("wrong password: a clear error that never contains the password", async () => {

@@ -7,7 +7,7 @@ import { readFileSync, statSync } from "node:fs";
 import { startBench, freePort, sleep, type Bench } from "../bench/bench";
 import { programStack, type Declared, type ProgramStack } from "../support/pulumi";
 import { haproxyCfg, openTransactions } from "../support/dpapi";
-import { getOnPort, startUpstream, type Upstream } from "../support/upstreams";
+import { requestLoop, startUpstream, stopRequestLoops, type Upstream } from "../support/upstreams";
 import { describeWith, GENERATIONS } from "../support/requires";
 
 const WRITE = /"(POST|PUT|DELETE) [^"]*(backends|servers|raw|transactions)/;
@@ -55,6 +55,7 @@ for (const gen of GENERATIONS) {
       up = await startUpstream("live");
       port = await freePort();
     });
+    afterEach(stopRequestLoops);
     afterAll(async () => { await ps?.dispose(); await bench?.stop(); await up?.close(); });
 
     test("SIGINT at half the writes: cancelled, no transaction open, traffic never stops, the next up converges", async () => {
@@ -64,10 +65,7 @@ for (const gen of GENERATIONS) {
       ];
       await ps.declare(edge);
       await ps.stack.up();
-      let running = true;
-      const failed: string[] = [];
-      let sent = 0;
-      const loop = (async () => { while (running) { const w = await getOnPort(port, "x"); sent++; if (w !== "live") failed.push(w); await sleep(5); } })();
+      const traffic = requestLoop(port, "x", "live");
 
       const many: Declared[] = [];
       for (let i = 0; i < 10; i++) {
@@ -95,8 +93,7 @@ for (const gen of GENERATIONS) {
       expect((await ps.stack.refresh()).summary.resourceChanges).not.toHaveProperty("update");
       expect((await ps.stack.preview()).changeSummary).toEqual({ same: 103 });
 
-      running = false;
-      await loop;
+      const { sent, failed } = await traffic.stop();
       expect(sent).toBeGreaterThan(50);
       expect(failed).toEqual([]);
       await ps.stack.destroy();

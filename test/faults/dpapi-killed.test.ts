@@ -5,24 +5,8 @@ import { readFileSync, statSync } from "node:fs";
 import { startBench, freePort, sleep, type Bench } from "../bench/bench";
 import { programStack, type Declared, type ProgramStack } from "../support/pulumi";
 import { openTransactions } from "../support/dpapi";
-import { getOnPort, startUpstream, type Upstream } from "../support/upstreams";
+import { requestLoop, startUpstream, stopRequestLoops, type Upstream } from "../support/upstreams";
 import { describeWith, GENERATIONS } from "../support/requires";
-
-/** Requests through the frontend until stopped; the answers that were not the live upstream's. */
-function requestLoop(port: number): { stop(): Promise<{ sent: number; failed: string[] }> } {
-  let running = true;
-  let sent = 0;
-  const failed: string[] = [];
-  const loop = (async () => {
-    while (running) {
-      const who = await getOnPort(port, "app.example.com");
-      sent++;
-      if (who !== "live") failed.push(who);
-      await sleep(5);
-    }
-  })();
-  return { async stop() { running = false; await loop; return { sent, failed }; } };
-}
 
 /** Resolves once DPAPI's access log shows a write into a transaction after `offset` bytes. */
 async function transactionWritesSeen(path: string, offset: number): Promise<void> {
@@ -46,6 +30,7 @@ for (const gen of GENERATIONS) {
       up = await startUpstream("live");
       port = await freePort();
     });
+    afterEach(stopRequestLoops);
     afterAll(async () => { await ps?.dispose(); await bench?.stop(); await up?.close(); });
 
     test("up fails naming the endpoint; the next up converges with no transaction left open; traffic never stops", async () => {
@@ -55,7 +40,7 @@ for (const gen of GENERATIONS) {
       ];
       await ps.declare(edge);
       await ps.stack.up();
-      const traffic = requestLoop(port);
+      const traffic = requestLoop(port, "app.example.com", "live");
 
       const many: Declared[] = [];
       for (let i = 0; i < 10; i++) {

@@ -59,3 +59,38 @@ export async function tally(port: number, host: string, n: number, concurrency =
   }));
   return seen;
 }
+
+export interface RequestLoop {
+  /** Stops the loop; the number of requests sent and the answers that were not `expected`'s. */
+  stop(): Promise<{ sent: number; failed: string[] }>;
+}
+
+const runningLoops = new Set<RequestLoop>();
+
+/**
+ * Requests through HAProxy on `port` until stopped, counting answers that did not come from `expected`. A test
+ * that fails midway never reaches its stop(), and a loop left running keeps jest from exiting: stopRequestLoops()
+ * in an afterEach stops whatever is left.
+ */
+export function requestLoop(port: number, host: string, expected: string): RequestLoop {
+  let running = true;
+  let sent = 0;
+  const failed: string[] = [];
+  const done = (async () => {
+    while (running) {
+      const who = await getOnPort(port, host);
+      sent++;
+      if (who !== expected) failed.push(who);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
+  const loop: RequestLoop = {
+    async stop() { running = false; runningLoops.delete(loop); await done; return { sent, failed }; },
+  };
+  runningLoops.add(loop);
+  return loop;
+}
+
+export async function stopRequestLoops(): Promise<void> {
+  await Promise.all([...runningLoops].map((l) => l.stop()));
+}
