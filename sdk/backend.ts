@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { BackendInputs } from "../provider/resources/backend";
 import type { ServerFields } from "../provider/resources/server-options";
 import type { InlineServerArgs } from "./server";
+import type { FilterArgs } from "./frontend";
 import { dynamicProvider, hasType, withSecretOutputs } from "./provider";
 import type { Connection, Inputs } from "./inputs";
 
@@ -33,6 +34,11 @@ export interface BackendArgs {
    * weight/address/port/maintenance/drain changes applied without a reload. Servers not listed are left alone. Default: none.
    */
   servers?: pulumi.Input<pulumi.Input<InlineServerArgs>[]>;
+  /**
+   * Filters, in order, as a Frontend's: `{ type: "spoe", engine, config: spoe.path }`, `{ type: "compression" }`,
+   * `{ type: "trace", name? }`, `{ type: "other", filter: { … } }`. Default: the backend's filters are left as they are.
+   */
+  filters?: pulumi.Input<pulumi.Input<FilterArgs>[]>;
   /** Take over an existing backend of this name instead of failing with "already exists". Default: false. */
   adopt?: pulumi.Input<boolean>;
   /** This backend's Data Plane API, when not the stack's `haproxy-dataplane:*` config. Stored as a secret. */

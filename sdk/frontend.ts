@@ -50,8 +50,13 @@ export interface RouteArgs {
   /** Use this route only unless this condition holds. With `if`, it must be one term (an ACL name or `{ … }`). */
   unless?: pulumi.Input<string>;
 }
-/** An `http-request` / `http-response` rule. */
-export type HttpRuleArgs = Each<NonNullable<F["httpRequestRules"]>>;
+/** An `http-request` / `http-response` rule; its fields may be Outputs, e.g. `file: page.path`. */
+export type HttpRuleArgs = Deep<Each<NonNullable<F["httpRequestRules"]>>>;
+/**
+ * A filter: `{ type: "spoe", engine?, config }` (`config` e.g. a SpoeFile's `path`, `engine` its scope),
+ * `{ type: "compression" }`, `{ type: "trace", name? }`, or any DPAPI filter as `{ type: "other", filter: { … } }`.
+ */
+export type FilterArgs = Deep<Each<NonNullable<F["filters"]>>>;
 /** A `tcp-request` rule. */
 export type TcpRuleArgs = Each<NonNullable<F["tcpRequestRules"]>>;
 
@@ -67,7 +72,7 @@ export interface FrontendArgs {
   acls?: pulumi.Input<pulumi.Input<AclArgs>[]>;
   /**
    * `http-request` rules, in order. Typed: set-header, add-header, del-header, redirect, deny, return, set-var,
-   * replace-path, set-path, allow; any other DPAPI rule as `{ type: "other", rule: { … } }`. Each takes `if` / `unless`.
+   * replace-path, set-path, allow (`return` takes `content`, or `file`, e.g. a GeneralFile's `path`); any other DPAPI rule as `{ type: "other", rule: { … } }`. Each takes `if` / `unless`.
    * Default: none.
    */
   httpRequestRules?: pulumi.Input<pulumi.Input<HttpRuleArgs>[]>;
@@ -80,6 +85,11 @@ export interface FrontendArgs {
    * lookup), or `{ split: [{ backend, weight }, …], if?, unless? }` for a canary split. Default: none.
    */
   routes?: pulumi.Input<pulumi.Input<RouteArgs>[]>;
+  /**
+   * Filters, in order: `{ type: "spoe", engine, config: spoe.path }` sends messages to an SPOE agent,
+   * `{ type: "compression" }`, `{ type: "trace", name? }`, or `{ type: "other", filter: { … } }`. Default: none.
+   */
+  filters?: pulumi.Input<pulumi.Input<FilterArgs>[]>;
   /** Backend for what no route takes. Default: none (HAProxy answers 503). */
   defaultBackend?: pulumi.Input<string>;
   /** Timeouts in milliseconds: client, httpRequest, httpKeepAlive. Each unset one comes from the defaults section. */

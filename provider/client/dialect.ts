@@ -21,6 +21,8 @@ export interface Dialect {
     sslSkipReload: boolean;
     /** The runtime server add passes every option to HAProxy (DPAPI v2.9 passes only the first it finds). */
     runtimeAddTakesOptions: boolean;
+    /** A general file's PUT takes a multipart upload (v3) rather than the text itself (v2). */
+    generalReplaceMultipart: boolean;
   };
   backends(): Target;
   backend(name: string): Target;
@@ -35,6 +37,9 @@ export interface Dialect {
   /** One of a frontend's lists (ACLs, rules): v3 nests it and replaces it whole; v2 addresses one index per request. */
   frontendList(frontend: string, list: FrontendList): Target;
   frontendListItem(frontend: string, list: FrontendList, index: number): Target;
+  /** A backend's filters: nested under it in v3, a parent query in v2 (as the frontend lists). */
+  backendFilters(backend: string): Target;
+  backendFilter(backend: string, index: number): Target;
   mapEntries(map: string): Target;
   mapEntry(map: string, key: string): Target;
   /** Unwraps the body of a GET of configuration or discovery objects. */
@@ -49,7 +54,7 @@ const RUNTIME = "/services/haproxy/runtime";
 
 const v3: Dialect = {
   generation: "v3",
-  capabilities: { frontendListReplace: true, mapDeleteChecksReferences: true, sslSkipReload: true, runtimeAddTakesOptions: true },
+  capabilities: { frontendListReplace: true, mapDeleteChecksReferences: true, sslSkipReload: true, runtimeAddTakesOptions: true, generalReplaceMultipart: true },
   backends: () => ({ path: `/v3${CONF}/backends` }),
   backend: (n) => ({ path: `/v3${CONF}/backends/${seg(n)}` }),
   servers: (b) => ({ path: `/v3${CONF}/backends/${seg(b)}/servers` }),
@@ -62,6 +67,8 @@ const v3: Dialect = {
   bind: (f, n) => ({ path: `/v3${CONF}/frontends/${seg(f)}/binds/${seg(n)}` }),
   frontendList: (f, l) => ({ path: `/v3${CONF}/frontends/${seg(f)}/${l}` }),
   frontendListItem: (f, l, i) => ({ path: `/v3${CONF}/frontends/${seg(f)}/${l}/${i}` }),
+  backendFilters: (b) => ({ path: `/v3${CONF}/backends/${seg(b)}/filters` }),
+  backendFilter: (b, i) => ({ path: `/v3${CONF}/backends/${seg(b)}/filters/${i}` }),
   mapEntries: (m) => ({ path: `/v3${RUNTIME}/maps/${seg(m)}/entries` }),
   mapEntry: (m, k) => ({ path: `/v3${RUNTIME}/maps/${seg(m)}/entries/${seg(k)}` }),
   unwrap: (body) => body,
@@ -79,7 +86,7 @@ function v2ListParent(frontend: string, list: FrontendList): Record<string, stri
 
 const v2: Dialect = {
   generation: "v2",
-  capabilities: { frontendListReplace: false, mapDeleteChecksReferences: false, sslSkipReload: false, runtimeAddTakesOptions: false },
+  capabilities: { frontendListReplace: false, mapDeleteChecksReferences: false, sslSkipReload: false, runtimeAddTakesOptions: false, generalReplaceMultipart: false },
   backends: () => ({ path: `/v2${CONF}/backends` }),
   backend: (n) => ({ path: `/v2${CONF}/backends/${seg(n)}` }),
   servers: (b) => ({ path: `/v2${CONF}/servers`, query: { backend: b } }),
@@ -92,6 +99,8 @@ const v2: Dialect = {
   bind: (f, n) => ({ path: `/v2${CONF}/binds/${seg(n)}`, query: { frontend: f } }),
   frontendList: (f, l) => ({ path: `/v2${CONF}/${l}`, query: v2ListParent(f, l) }),
   frontendListItem: (f, l, i) => ({ path: `/v2${CONF}/${l}/${i}`, query: v2ListParent(f, l) }),
+  backendFilters: (b) => ({ path: `/v2${CONF}/filters`, query: { parent_type: "backend", parent_name: b } }),
+  backendFilter: (b, i) => ({ path: `/v2${CONF}/filters/${i}`, query: { parent_type: "backend", parent_name: b } }),
   mapEntries: (m) => ({ path: `/v2${RUNTIME}/maps_entries`, query: { map: m } }),
   mapEntry: (m, k) => ({ path: `/v2${RUNTIME}/maps_entries/${seg(k)}`, query: { map: m } }),
   unwrap: unwrapData,
@@ -114,6 +123,10 @@ export const common = {
   runtimeMap: (g: Generation, n: string) => `/${g}${RUNTIME}/maps/${seg(n)}`,
   storageCerts: (g: Generation) => `/${g}/services/haproxy/storage/ssl_certificates`,
   storageCert: (g: Generation, n: string) => `/${g}/services/haproxy/storage/ssl_certificates/${seg(n)}`,
+  storageGeneral: (g: Generation) => `/${g}/services/haproxy/storage/general`,
+  storageGeneralFile: (g: Generation, n: string) => `/${g}/services/haproxy/storage/general/${seg(n)}`,
+  spoeFiles: (g: Generation) => `/${g}/services/haproxy/spoe/spoe_files`,
+  spoeFile: (g: Generation, n: string) => `/${g}/services/haproxy/spoe/spoe_files/${seg(n)}`,
   consuls: (g: Generation) => `/${g}/service_discovery/consul`,
   consul: (g: Generation, id: string) => `/${g}/service_discovery/consul/${seg(id)}`,
   runtimeInfo: (g: Generation) => `/${g}${RUNTIME}/info`,

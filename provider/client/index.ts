@@ -5,11 +5,11 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { DpapiError, isDpapiError } from "./errors";
 import { createHttp, type Http } from "./http";
-import { common, dialects, type Dialect, type Generation } from "./dialect";
+import { common, dialects, type Dialect, type Generation, type Target } from "./dialect";
 import { ConnectionSchema, type ConnectionInput } from "./options";
 import { parseAs, parseJson, parseValue, sameData } from "./parse";
 import {
-  BackendSchema, ConsulSchema, InfoSchema, FrontendSchema, BindSchema, FRONTEND_LISTS,
+  BackendSchema, ConsulSchema, InfoSchema, FrontendSchema, BindSchema, FilterSchema, FRONTEND_LISTS, type Filter,
   type FrontendSection, type FrontendList, MapEntrySchema, MapFileSchema, ReloadSchema, RuntimeServerSchema,
   ServerSchema, SslCertificateSchema, TransactionSchema,
   type Backend, type Consul, type Info, type MapEntry, type MapFile, type Reload, type RuntimeServer, type Server,
@@ -18,6 +18,7 @@ import {
 import { createWriteQueue, rawConfigText, type ConfigWrite, type WriteQueue, type WriteQueueStats, type WriteResult } from "./writes";
 import { addServerEffect, deleteServerEffect, setServerEffect } from "./runtime-plan";
 import { connectionRisks, warnOnce } from "./warnings";
+import { referencedError, referencesIn, sideFileVerbs, type SideFileVerbs } from "./side-files";
 
 export * from "./errors";
 export * from "./schemas";
@@ -32,7 +33,7 @@ export { setWarningSink } from "./warnings";
 /** How long reads of one refresh share a backend's server list (writes of this process drop it at once). */
 const READ_SNAPSHOT_MS = 3_000;
 
-export interface DataplaneClient {
+export interface DataplaneClient extends SideFileVerbs {
   readonly generation: Generation;
   readonly capabilities: Dialect["capabilities"];
   readonly baseUrl: string;
@@ -45,8 +46,12 @@ export interface DataplaneClient {
   reload(id: string): Promise<Reload>;
   /** The raw haproxy.cfg as DPAPI sees it. */
   rawConfiguration(): Promise<string>;
+  /** Reloads HAProxy in queue order and waits for it (after a change to a file HAProxy reads when it loads). */
+  reloadNow(): Promise<void>;
 
   getBackend(name: string): Promise<Backend | undefined>;
+  /** A backend's filters, in order. */
+  listBackendFilters(name: string): Promise<Filter[]>;
   listBackends(): Promise<Backend[]>;
   createBackend(backend: Backend): Promise<WriteResult>;
   replaceBackend(backend: Backend): Promise<WriteResult>;
@@ -73,6 +78,12 @@ export interface DataplaneClient {
    * in the same update). A write DPAPI refuses, or HAProxy's messages, come back with the text checked.
    */
   validateFrontend(want: FrontendSection, current: FrontendSection | undefined, standInBackends: string[]): Promise<FrontendValidation>;
+  /**
+   * Asks HAProxy whether it would load an SPOE file, changing nothing: the file is stored under a scratch name
+   * (and removed after), and a scratch frontend in a scratch transaction uses it once per engine (scope; none for
+   * a file without scopes). Backends in `standInBackends` that do not exist are added as empty TCP ones.
+   */
+  validateSpoeFile(contents: string, engines: Array<string | undefined>, standInBackends: string[]): Promise<FrontendValidation>;
   /** Whether HAProxy runs this frontend (its stats know it: its listeners started). */
   frontendLive(name: string): Promise<boolean>;
 
@@ -181,17 +192,23 @@ function frontendWrites(d: Dialect, want: FrontendSection, current?: FrontendSec
     else if (!same(live, b)) writes.push({ method: "PUT", target: d.bind(name, b.name), body: b, label: `binds[${i}]` });
   });
   for (const list of FRONTEND_LISTS) {
-    const items = want[list] as unknown[];
-    const before = (current?.[list] ?? []) as unknown[];
-    if (same(items, before)) continue;
-    if (d.capabilities.frontendListReplace) {
-      writes.push({ method: "PUT", target: d.frontendList(name, list), body: items, label: list });
-      continue;
-    }
-    for (let i = 0; i < before.length; i++) writes.push({ method: "DELETE", target: d.frontendListItem(name, list, 0), label: list });
-    items.forEach((item, i) => writes.push({ method: "POST", target: d.frontendList(name, list), body: { ...(item as object), index: i }, label: `${list}[${i}]` }));
+    writes.push(...listWrites(d, (want[list] ?? []) as unknown[], (current?.[list] ?? []) as unknown[],
+      d.frontendList(name, list), (i) => d.frontendListItem(name, list, i), list));
   }
   return writes;
+}
+
+/**
+ * The writes that turn list `before` into `items`, whole: v3 PUTs the list, v2 deletes index 0 as often as the
+ * list is long and posts each item at its index. None when they are the same.
+ */
+function listWrites(d: Dialect, items: unknown[], before: unknown[], list: Target, item: (i: number) => Target, label: string): ConfigWrite[] {
+  if (sameData(items, before)) return [];
+  if (d.capabilities.frontendListReplace) return [{ method: "PUT", target: list, body: items, label }];
+  return [
+    ...before.map((): ConfigWrite => ({ method: "DELETE", target: item(0), label })),
+    ...items.map((x, i): ConfigWrite => ({ method: "POST", target: list, body: { ...(x as object), index: i }, label: `${label}[${i}]` })),
+  ];
 }
 
 export interface BackendChange {
@@ -201,6 +218,8 @@ export interface BackendChange {
   addServers?: Server[];
   replaceServers?: Array<{ next: Server; previous: Server }>;
   deleteServers?: string[];
+  /** The backend's filters become `want` (`current` is what HAProxy has; [] for a new backend). */
+  filters?: { want: Filter[]; current: Filter[] };
 }
 
 export type FrontendValidation =
@@ -221,14 +240,6 @@ export function mapKeyAddressable(key: string): boolean {
 
 /** Payloads up to this size are appended by DPAPI's map payload endpoint, not replaced (its socket buffer is 8 KiB). */
 const ATOMIC_MAP_PAYLOAD_MIN_BYTES = 16 * 1024;
-
-/** Non-comment lines of haproxy.cfg that name `path`, as "line N: text". */
-function referencesTo(cfg: string, path: string): string[] {
-  return cfg.split("\n").flatMap((line, i) => {
-    const t = line.trim();
-    return t && !t.startsWith("#") && t.includes(path) ? [`line ${i + 1}: ${t}`] : [];
-  });
-}
 
 const notFoundAsUndefined = <T>(p: Promise<T>): Promise<T | undefined> =>
   p.catch((e) => { if (isDpapiError(e, "DPAPI_NOT_FOUND")) return undefined; throw e; });
@@ -254,7 +265,39 @@ export function buildClient(http: Http, generation: Generation, reloadTimeoutMs 
   const getJson = async (path: string, query?: Record<string, string>) =>
     d.unwrap(parseJson((await http.request({ method: "GET", path, query })).text));
 
+  /**
+   * Whether HAProxy would load the configuration these writes make, inside a transaction that is never committed.
+   * Stand-in backends that do not exist (they are created in the same update) keep the check about the writes.
+   */
+  async function validateInTransaction(txn: string, writes: ConfigWrite[], standIns: Backend[]): Promise<FrontendValidation> {
+    const inTxn = (t: { path: string; query?: Record<string, unknown> }) => ({ ...t.query, transaction_id: txn });
+    for (const backend of standIns) {
+      await http.request({ method: "POST", path: d.backends().path, query: inTxn(d.backends()), body: { json: backend } })
+        .catch((e) => { if (!isDpapiError(e, "DPAPI_EXISTS")) throw e; });
+    }
+    for (const w of writes) {
+      try {
+        await http.request({ method: w.method, path: w.target.path, query: inTxn(w.target), body: w.body === undefined ? undefined : { json: w.body } });
+      } catch (e) {
+        if (isDpapiError(e, "DPAPI_VALIDATION") || isDpapiError(e, "DPAPI_EXISTS")) return { ok: false as const, message: e.dpapiMessage ?? e.message, label: w.label };
+        throw e;
+      }
+    }
+    const config = rawConfigText((await http.request({ method: "GET", path: common.rawConfig(g), query: { transaction_id: txn } })).text);
+    try {
+      await http.request({ method: "POST", path: common.rawConfig(g), query: { only_validate: true }, body: { text: config } });
+      return { ok: true as const };
+    } catch (e) {
+      if (isDpapiError(e, "DPAPI_VALIDATION")) return { ok: false as const, message: e.dpapiMessage ?? e.message, config };
+      throw e;
+    }
+  }
+
+  const rawConfiguration = async () => rawConfigText((await http.request({ method: "GET", path: common.rawConfig(g) })).text);
+  const side = sideFileVerbs(http, g, d, queue, rawConfiguration);
+
   const client: DataplaneClient = {
+    ...side.verbs,
     generation,
     capabilities: d.capabilities,
     baseUrl: http.baseUrl,
@@ -264,9 +307,15 @@ export function buildClient(http: Http, generation: Generation, reloadTimeoutMs 
     configurationVersion: async () => Number((await http.request({ method: "GET", path: common.version(g) })).text.trim()),
     transactions: async () => parseValue(z.array(TransactionSchema), (await getJson(common.transactions(g))) ?? [], "transaction list"),
     reload: async (id) => parseAs(ReloadSchema, (await http.request({ method: "GET", path: common.reload(g, id) })).text, "reload"),
-    rawConfiguration: async () => rawConfigText((await http.request({ method: "GET", path: common.rawConfig(g) })).text),
+    rawConfiguration,
+    reloadNow: () => queue.reloadNow(),
 
     getBackend: (name) => notFoundAsUndefined(getJson(d.backend(name).path).then((b) => parseValue(BackendSchema, b, "backend"))),
+    listBackendFilters: async (name) => {
+      const t = d.backendFilters(name);
+      const list = ((await getJson(t.path, t.query as Record<string, string>)) ?? []) as Array<Record<string, unknown>>;
+      return parseValue(z.array(FilterSchema), list.map(({ index: _i, ...rest }) => rest), "filter list");
+    },
     listBackends: async () => parseValue(z.array(BackendSchema), (await getJson(d.backends().path)) ?? [], "backend list"),
     createBackend: (b) => queue.write({ method: "POST", target: d.backends(), body: b }),
     replaceBackend: (b) => queue.write({ method: "PUT", target: d.backend(b.name), body: b }),
@@ -279,6 +328,7 @@ export function buildClient(http: Http, generation: Generation, reloadTimeoutMs 
       ...(c.replaceServers ?? []).map(({ next, previous }) => serverWrite.replace(c.name, next, previous)),
       // Servers of a backend created in the same change come with its reload.
       ...(c.addServers ?? []).map((s) => ({ ...serverWrite.add(c.name, s), ...(c.create ? { runtime: undefined } : {}) })),
+      ...(c.filters ? listWrites(d, c.filters.want, c.filters.current, d.backendFilters(c.name), (i) => d.backendFilter(c.name, i), "filters") : []),
     ]),
 
     getFrontend: async (name) => {
@@ -298,27 +348,26 @@ export function buildClient(http: Http, generation: Generation, reloadTimeoutMs 
     },
     changeFrontend: (want, current) => queue.writeAll(frontendWrites(d, want, current)),
     deleteFrontend: (name) => queue.write({ method: "DELETE", target: d.frontend(name) }),
-    validateFrontend: (want, current, standInBackends) => queue.scratch(async (txn) => {
-      const inTxn = (t: { path: string; query?: Record<string, unknown> }) => ({ ...t.query, transaction_id: txn });
-      for (const name of standInBackends) {
-        await http.request({ method: "POST", path: d.backends().path, query: inTxn(d.backends()), body: { json: { name } } })
-          .catch((e) => { if (!isDpapiError(e, "DPAPI_EXISTS")) throw e; });
-      }
-      for (const w of frontendWrites(d, want, current)) {
-        try {
-          await http.request({ method: w.method, path: w.target.path, query: inTxn(w.target), body: w.body === undefined ? undefined : { json: w.body } });
-        } catch (e) {
-          if (isDpapiError(e, "DPAPI_VALIDATION") || isDpapiError(e, "DPAPI_EXISTS")) return { ok: false as const, message: e.dpapiMessage ?? e.message, label: w.label };
-          throw e;
-        }
-      }
-      const config = rawConfigText((await http.request({ method: "GET", path: common.rawConfig(g), query: { transaction_id: txn } })).text);
+    validateFrontend: (want, current, standInBackends) =>
+      queue.scratch((txn) => validateInTransaction(txn, frontendWrites(d, want, current), standInBackends.map((name) => ({ name })))),
+    validateSpoeFile: (contents, engines, standInBackends) => queue.scratch(async (txn) => {
+      const scratchName = `pulumi-check-${createHash("sha256").update(`${Date.now()}${Math.random()}`).digest("hex").slice(0, 12)}.conf`;
+      let path: string;
       try {
-        await http.request({ method: "POST", path: common.rawConfig(g), query: { only_validate: true }, body: { text: config } });
-        return { ok: true as const };
+        path = await side.storeSpoeFile(scratchName, contents);
       } catch (e) {
-        if (isDpapiError(e, "DPAPI_VALIDATION")) return { ok: false as const, message: e.dpapiMessage ?? e.message, config };
+        if (isDpapiError(e, "DPAPI_VALIDATION")) return { ok: false as const, message: e.dpapiMessage ?? e.message, label: "contents" };
         throw e;
+      }
+      try {
+        const frontend: FrontendSection = {
+          frontend: { name: `pulumi_spoe_check_${scratchName.slice(14, 22)}`, mode: "http" },
+          binds: [], acls: [], backend_switching_rules: [], http_request_rules: [], http_response_rules: [], tcp_request_rules: [],
+          filters: engines.map((engine) => (engine ? { type: "spoe", spoe_engine: engine, spoe_config: path } : { type: "spoe", spoe_config: path })),
+        };
+        return await validateInTransaction(txn, frontendWrites(d, frontend), standInBackends.map((name) => ({ name, mode: "tcp" as const })));
+      } finally {
+        await http.request({ method: "DELETE", path: common.spoeFile(g, scratchName) }).catch(() => undefined);
       }
     }),
     frontendLive: async (name) => {
@@ -369,13 +418,8 @@ export function buildClient(http: Http, generation: Generation, reloadTimeoutMs 
       if (!d.capabilities.mapDeleteChecksReferences) {
         // Some v2 releases delete a map haproxy.cfg still uses (the next reload then fails): check first.
         const file = (await client.listMapFiles()).find((m) => m.storage_name === name)?.file;
-        const refs = file ? referencesTo(await client.rawConfiguration(), file) : [];
-        if (refs.length > 0) {
-          throw new DpapiError({ code: "DPAPI_REFERENCED", method: "DELETE", path: common.storageMap(g, name), status: 409,
-            dpapiMessage: `${file} is referenced in haproxy.cfg at ${refs.join("; ")}`,
-            message: `still in use: ${file} is referenced in haproxy.cfg at ${refs.join("; ")}`,
-            hint: "remove the reference from haproxy.cfg (or the resource that adds it) first" });
-        }
+        const refs = file ? referencesIn(await client.rawConfiguration(), file) : [];
+        if (refs.length > 0) throw referencedError(file!, "DELETE", common.storageMap(g, name), refs);
       }
       await http.request({ method: "DELETE", path: common.storageMap(g, name) });
     }),

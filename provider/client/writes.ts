@@ -109,6 +109,11 @@ export interface WriteQueue {
    */
   scratch<T>(fn: (transactionId: string) => Promise<T>): Promise<T>;
   waitForReload(reloadId: string): Promise<Reload>;
+  /**
+   * Reloads HAProxy now, in queue order, and answers once it has (for a side file HAProxy reads only when it
+   * loads its configuration). A failed reload rejects with DPAPI_RELOAD_FAILED and HAProxy's output.
+   */
+  reloadNow(): Promise<void>;
   /** Waits for the reload a response announces (202 + Reload-Id), if any. */
   confirm(res: HttpResponse): Promise<WriteResult>;
   /** Called after every applied batch (the client drops its read snapshots). */
@@ -540,6 +545,7 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
     write: (w) => enqueue<WriteResult>({ writes: [w] }),
     writeAll: (ws) => ws.length ? enqueue<WriteResult>({ writes: ws }) : Promise.resolve({ status: 200, body: "", reloaded: false }),
     exclusive: <T>(task: () => Promise<T>) => enqueue<T>({ task }),
+    reloadNow: () => enqueue<void>({ task: () => forceReload() }),
     scratch: <T>(fn: (transactionId: string) => Promise<T>) => enqueue<T>({
       task: async () => {
         for (let attempt = 0; ; attempt++) {

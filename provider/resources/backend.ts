@@ -11,6 +11,7 @@ import {
   ServerOptionsSchema, ServerFieldsSchema, serverOptionsToWire, serverOptionsFromWire, serverToWire, serverFromWire, mergeServer,
   type ServerFields,
 } from "./server-options";
+import { FilterInputSchema, filterFromWire, filterToWire, spoeEnginesUnique } from "./filters";
 
 const InlineServersSchema = z.array(ServerFieldsSchema).superRefine((list, ctx) => {
   const seen = new Set<string>();
@@ -87,16 +88,17 @@ export const BackendInputsSchema = z.strictObject({
   extra: BackendSchema.partial().omit({ name: true }).optional()
     .describe("Any other field of the DPAPI backend model (snake_case, as in the DPAPI spec), validated against it."),
   servers: InlineServersSchema.optional(),
+  filters: z.array(FilterInputSchema).optional().describe("Filters (`filter spoe`, `compression`, `trace`), in order. Left as they are when not given."),
   adopt: z.boolean().default(false).describe("Take over a backend that already exists instead of failing with 'already exists'."),
   connection: ResourceConnectionSchema.optional(),
-});
+}).superRefine((b, ctx) => { if (b.filters) spoeEnginesUnique(b.filters, ctx); });
 
 export type BackendInputs = z.input<typeof BackendInputsSchema>;
 type Desired = z.output<typeof BackendInputsSchema>;
 export type BackendState = Desired & { stateVersion: number };
 
 const BACKEND_KEYS = ["name", "mode", "balance", "healthCheck", "timeouts", "cookie", "forwardFor", "defaultServer", "extra", "adopt", "connection"] as const;
-const INPUT_KEYS = [...BACKEND_KEYS, "servers"] as const;
+const INPUT_KEYS = [...BACKEND_KEYS, "servers", "filters"] as const;
 /** Wire fields this resource owns; everything else on the backend is left as it is. */
 const OWNED_WIRE_FIELDS = ["mode", "balance", "adv_check", "httpchk_params", "connect_timeout", "server_timeout", "queue_timeout",
   "tunnel_timeout", "http_request_timeout", "http_keep_alive_timeout", "check_timeout", "cookie", "forwardfor", "default_server"];
@@ -203,12 +205,13 @@ export async function create(inputs: Record<string, unknown>) {
     const current = await client.getBackend(d.name);
     if (current) {
       const live = await client.listServers(d.name);
-      await client.changeBackend({ name: d.name, replace: merged(current, want), ...serverChanges(live, servers, []) });
+      const filters = d.filters && { want: d.filters.map(filterToWire), current: await client.listBackendFilters(d.name) };
+      await client.changeBackend({ name: d.name, replace: merged(current, want), ...serverChanges(live, servers, []), filters });
       return { id: d.name, outs: state(d) };
     }
   }
   try {
-    await client.changeBackend({ name: d.name, create: want, addServers: servers });
+    await client.changeBackend({ name: d.name, create: want, addServers: servers, filters: d.filters && { want: d.filters.map(filterToWire), current: [] } });
   } catch (e) {
     if (isDpapiError(e, "DPAPI_EXISTS")) {
       throw new DpapiError({ code: "DPAPI_EXISTS", message: `Backend "${d.name}" already exists in HAProxy`,
@@ -248,8 +251,9 @@ export async function read(id: string, props: Record<string, unknown>) {
     const s = list.find((x) => x.name === want.name);
     return s ? [serverFromWire(s, want)] : [];
   }));
+  const filters = old.filters && (await client.listBackendFilters(id)).map((f, i) => filterFromWire(f, old.filters![i]));
   // Everything HAProxy has is read back; only what is not in HAProxy (adopt, connection) comes from state.
-  const observed = state({ adopt: old.adopt, connection: old.connection, ...fromWire(live, old), servers } as Desired);
+  const observed = state({ adopt: old.adopt, connection: old.connection, ...fromWire(live, old), servers, filters } as Desired);
   return { id, props: observed, inputs: observed };
 }
 
@@ -266,10 +270,15 @@ export async function update(id: string, olds: Record<string, unknown>, news: Re
   const want = (d.servers ?? []).map(serverToWire);
   const dropped = (before.servers ?? []).map((s) => s.name).filter((n) => !want.some((s) => s.name === n));
   const live = d.servers || before.servers ? await client.listServers(id) : [];
+  // Declared filters are the list; filters no longer declared go (none were ours to keep).
+  const filtersChanged = changedInputs(["filters"], olds, withoutProvider(news)).length > 0;
+  const filters = filtersChanged && (d.filters || before.filters)
+    ? { want: (d.filters ?? []).map(filterToWire), current: await client.listBackendFilters(id) } : undefined;
   await client.changeBackend({
     name: id,
     replace: backendChanged ? merged(current, toWire(d)) : undefined,
     ...serverChanges(live, want, dropped),
+    filters,
   });
   return { outs: state(d) };
 }

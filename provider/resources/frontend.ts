@@ -9,6 +9,7 @@ import {
 } from "../client";
 import { clientFor } from "../connection";
 import { BUCKETS, parseSplitTarget, splitEntries, splitFromEntries, splitMapName, splitTarget, type SplitPart } from "./frontend-split";
+import { FilterInputSchema, filterFromWire, filterToWire, spoeEnginesUnique } from "./filters";
 import { applyEntries, parseContents, renderContents, type MapEntry } from "./map-file";
 import type { DataplaneClient } from "../client";
 import {
@@ -129,8 +130,10 @@ const HttpRuleInputSchema = z.discriminatedUnion("type", [
     status: z.number().int().min(200).max(599).optional().describe("Status sent, default 200."),
     /** Content-Type of the body, e.g. `text/plain`. Default: none. */
     contentType: z.string().optional().describe("Content-Type of the body."),
-    /** Body, a string. Default: empty. */
+    /** Body, a string. Default: empty. Give this or `file`. */
     content: z.string().optional().describe("Body, a string."),
+    /** Path of a file whose bytes are the body, e.g. a GeneralFile's `path` (HAProxy reads it when it loads). Give this or `content`. */
+    file: word("Path of a file whose bytes are the body, e.g. a GeneralFile's `path`.").optional(),
     ...Condition,
   }),
   z.strictObject({
@@ -203,6 +206,7 @@ export const FrontendInputsSchema = z.strictObject({
   httpResponseRules: z.array(HttpRuleInputSchema).default([]).describe("`http-response` rules, in order."),
   tcpRequestRules: z.array(TcpRuleInputSchema).default([]).describe("`tcp-request` rules, in order (e.g. inspect-delay, then content accept)."),
   routes: z.array(RouteInputSchema).default([]).describe("`use_backend` rules, in order: the first that matches wins."),
+  filters: z.array(FilterInputSchema).default([]).describe("Filters (`filter spoe`, `compression`, `trace`), in order."),
   defaultBackend: z.string().regex(NAME_PATTERN, "must be a backend name").optional().describe("Backend for requests no route takes."),
   timeouts: z.strictObject({
     /** `timeout client`: longest inactivity on the client side, in milliseconds. */
@@ -240,6 +244,12 @@ export const FrontendInputsSchema = z.strictObject({
     });
   });
   f.httpRequestRules.forEach((r, i) => "if" in r && both(["httpRequestRules", i], r));
+  const returnsBoth = (list: "httpRequestRules" | "httpResponseRules") => f[list].forEach((r, i) => {
+    if (r.type === "return" && r.content !== undefined && r.file !== undefined) ctx.addIssue({ code: "custom", path: [list, i, "file"], message: "give either `content` or `file`, not both" });
+  });
+  returnsBoth("httpRequestRules");
+  returnsBoth("httpResponseRules");
+  spoeEnginesUnique(f.filters, ctx);
   f.httpResponseRules.forEach((r, i) => "if" in r && both(["httpResponseRules", i], r));
 });
 
@@ -249,7 +259,7 @@ export type FrontendState = Desired & { stateVersion: number };
 type HttpRuleInput = z.output<typeof HttpRuleInputSchema>;
 type TcpRuleInput = z.output<typeof TcpRuleInputSchema>;
 
-const INPUT_KEYS = ["name", "mode", "binds", "acls", "httpRequestRules", "httpResponseRules", "tcpRequestRules", "routes",
+const INPUT_KEYS = ["name", "mode", "binds", "acls", "httpRequestRules", "httpResponseRules", "tcpRequestRules", "routes", "filters",
   "defaultBackend", "timeouts", "forwardFor", "maxconn", "extra", "validate", "adopt", "connection"] as const;
 /** Frontend attributes this resource owns; the rest (e.g. `from`) is kept as it is. */
 const OWNED_WIRE_FIELDS = ["mode", "maxconn", "client_timeout", "http_request_timeout", "http_keep_alive_timeout", "forwardfor", "default_backend"];
@@ -279,8 +289,10 @@ function httpRuleToWire(r: HttpRuleInput): HttpRule {
     case "del-header": return { type: r.type, hdr_name: r.name, ...cond(r) };
     case "redirect": return compact({ type: r.type, redir_type: r.redirect.type, redir_value: r.redirect.value, redir_code: r.redirect.code, ...cond(r) });
     case "deny": return compact({ type: r.type, deny_status: r.status, ...cond(r) });
-    case "return": return compact({ type: r.type, return_status_code: r.status, return_content_type: r.contentType,
-      return_content: r.content === undefined ? undefined : quoted(r.content), return_content_format: r.content === undefined ? undefined : "string", ...cond(r) });
+    case "return":
+      if (r.file !== undefined) return compact({ type: r.type, return_status_code: r.status, return_content_type: r.contentType, return_content: r.file, return_content_format: "file", ...cond(r) });
+      return compact({ type: r.type, return_status_code: r.status, return_content_type: r.contentType,
+        return_content: r.content === undefined ? undefined : quoted(r.content), return_content_format: r.content === undefined ? undefined : "string", ...cond(r) });
     case "set-var": {
       const dot = r.var.indexOf(".");
       return { type: r.type, var_scope: r.var.slice(0, dot), var_name: r.var.slice(dot + 1), var_expr: r.expr, ...cond(r) };
@@ -309,6 +321,7 @@ function httpRuleFromWire(w: HttpRule, like: HttpRuleInput | undefined): HttpRul
     case "deny": if (like?.type === "other") break; return compact({ type: "deny", status: n("deny_status"), ...c }) as HttpRuleInput;
     case "return":
       if (like?.type === "other") break;
+      if (s("return_content_format") === "file") return compact({ type: "return", status: n("return_status_code"), contentType: s("return_content_type"), file: s("return_content"), ...c }) as HttpRuleInput;
       return compact({ type: "return", status: n("return_status_code"), contentType: s("return_content_type"), content: unquoted(s("return_content"), likeValue), ...c }) as HttpRuleInput;
     case "set-var": if (like?.type === "other") break; return compact({ type: "set-var", var: `${s("var_scope")}.${s("var_name")}`, expr: s("var_expr") ?? "", ...c }) as HttpRuleInput;
     case "replace-path": if (like?.type === "other") break; return compact({ type: "replace-path", match: s("path_match") ?? "", format: s("path_fmt") ?? "", ...c }) as HttpRuleInput;
@@ -396,6 +409,7 @@ export function toSection(d: Desired, current?: FrontendSection, splitMapPath = 
     http_request_rules: d.httpRequestRules.map(httpRuleToWire),
     http_response_rules: d.httpResponseRules.map(httpRuleToWire),
     tcp_request_rules: d.tcpRequestRules.map(tcpRuleToWire),
+    filters: d.filters.map(filterToWire),
   };
 }
 
@@ -418,6 +432,7 @@ function fromSection(s: FrontendSection, like: Desired, split: MapEntry[]): Part
     httpRequestRules: s.http_request_rules.map((r, i) => httpRuleFromWire(r, like.httpRequestRules[i])),
     httpResponseRules: s.http_response_rules.map((r, i) => httpRuleFromWire(r, like.httpResponseRules[i])),
     tcpRequestRules: s.tcp_request_rules.map((r, i) => tcpRuleFromWire(r, like.tcpRequestRules[i])),
+    filters: (s.filters ?? []).map((f, i) => filterFromWire(f, like.filters?.[i])),
     defaultBackend: f.default_backend,
     timeouts: Object.keys(timeouts).length ? timeouts : undefined,
     forwardFor: f.forwardfor ? true : like.forwardFor === false ? false : undefined,
@@ -455,7 +470,16 @@ function withStandIns(inputs: Record<string, unknown>): Record<string, unknown> 
     const unknownCert = (ssl as unknown) === UNKNOWN || (ssl && (ssl.certificates === UNKNOWN || (Array.isArray(ssl.certificates) && ssl.certificates.includes(UNKNOWN))));
     return unknownCert ? { ...b, ssl: undefined } : b;
   }) : inputs.binds;
-  const out = { ...inputs, routes, binds, defaultBackend: standIn(inputs.defaultBackend, STAND_IN_BACKEND) };
+  // A file created in the same update has no path yet: check a `return` of it as an empty body.
+  const rules = (list: unknown) => (Array.isArray(list) ? list.map((r) =>
+    (r && typeof r === "object" && (r as { type?: unknown }).type === "return" && (r as { file?: unknown }).file === UNKNOWN
+      ? { ...(r as object), file: undefined } : r)) : list);
+  inputs = { ...inputs, httpRequestRules: rules(inputs.httpRequestRules), httpResponseRules: rules(inputs.httpResponseRules) };
+  // An SPOE file created in the same update has no path yet: check the frontend without that filter.
+  const filters = Array.isArray(inputs.filters)
+    ? inputs.filters.filter((f) => !(f && typeof f === "object" && JSON.stringify(f).includes(UNKNOWN) && (f as { type?: unknown }).type === "spoe"))
+    : inputs.filters;
+  const out = { ...inputs, routes, binds, filters, defaultBackend: standIn(inputs.defaultBackend, STAND_IN_BACKEND) };
   return JSON.stringify(out).includes(UNKNOWN) ? undefined : out;
 }
 
@@ -484,6 +508,7 @@ function fieldOfLine(config: string, frontend: string, lineNo: number, d: Desire
     case "http-request": return aclProblem && condField(d.httpRequestRules[k] as { if?: string }) ? `httpRequestRules[${k}].${condField(d.httpRequestRules[k] as { if?: string })}` : `httpRequestRules[${k}]`;
     case "http-response": return `httpResponseRules[${k}]`;
     case "tcp-request": return `tcpRequestRules[${k}]`;
+    case "filter": return `filters[${k}]`;
     default: return undefined;
   }
 }

@@ -14,6 +14,8 @@ import * as mapFile from "../../provider/resources/map-file";
 import * as certificate from "../../provider/resources/certificate";
 import * as consul from "../../provider/resources/consul-discovery";
 import * as frontend from "../../provider/resources/frontend";
+import * as generalFile from "../../provider/resources/general-file";
+import * as spoeFile from "../../provider/resources/spoe-file";
 
 /** A valid input of each kind: one field at a time is then replaced by junk, so failures come from deep inside too. */
 const VALID: Record<string, Record<string, unknown>> = {
@@ -23,7 +25,10 @@ const VALID: Record<string, Record<string, unknown>> = {
   Certificate: { name: "site.pem", certificate: "-----BEGIN CERTIFICATE-----", privateKey: "-----BEGIN PRIVATE KEY-----" },
   ConsulDiscovery: { address: "127.0.0.1", port: 8500, serviceAllowlist: ["web"] },
   Frontend: { name: "fe", binds: [{ address: "127.0.0.1", port: 8080 }], acls: [{ name: "a", criterion: "path_beg", value: "/" }],
-    routes: [{ backend: "be1", if: "a" }, { split: [{ backend: "be1", weight: 1 }, { backend: "be2", weight: 1 }] }] },
+    routes: [{ backend: "be1", if: "a" }, { split: [{ backend: "be1", weight: 1 }, { backend: "be2", weight: 1 }] }],
+    filters: [{ type: "spoe", engine: "auth", config: "/tmp/auth.conf" }] },
+  GeneralFile: { name: "503.http", contents: "<h1>back soon</h1>" },
+  SpoeFile: { name: "auth.conf", contents: "[auth]\nspoe-agent a\n  messages m\n  use-backend spoa\nspoe-message m\n  args path=path\n  event on-frontend-http-request\n" },
 };
 
 type Check = (olds: Record<string, unknown>, news: Record<string, unknown>) => Promise<{ failures?: Array<{ property: string; reason: string }> }>;
@@ -34,6 +39,8 @@ const KINDS: Array<[string, z.ZodObject, Check]> = [
   ["Certificate", certificate.CertificateInputsSchema as unknown as z.ZodObject, certificate.check],
   ["ConsulDiscovery", consul.ConsulDiscoveryInputsSchema as unknown as z.ZodObject, consul.check],
   ["Frontend", frontend.FrontendInputsSchema as unknown as z.ZodObject, frontend.check],
+  ["GeneralFile", generalFile.GeneralFileInputsSchema as unknown as z.ZodObject, generalFile.check],
+  ["SpoeFile", spoeFile.SpoeFileInputsSchema as unknown as z.ZodObject, spoeFile.check],
 ];
 const RUNS = 500;
 

@@ -61,3 +61,13 @@ export function accessLogLines(bench: Bench): string[] {
 export function haproxyCfg(bench: Bench): string {
   return readFileSync(bench.haproxy.configPath, "utf8");
 }
+
+/** A file upload to the bench's DPAPI outside Pulumi, as a person with curl -F would send it. */
+export async function rawUpload(bench: Bench, method: "POST" | "PUT", path: string, filename: string, content: string) {
+  const dp = bench.dataplane!;
+  const form = new FormData();
+  form.append("file_upload", new Blob([content], { type: "text/plain" }), filename);
+  const res = await fetch(`${dp.url}/${dp.generation}${path}`, { method, headers: auth(bench), body: form });
+  if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status}: ${await res.text()}`);
+  return res;
+}

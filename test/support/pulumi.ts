@@ -24,7 +24,7 @@ export function pulumiEnv(home: string): Record<string, string> {
   };
 }
 
-export interface Declared { type: "Backend" | "Server" | "Frontend" | "MapFile" | "Certificate" | "ConsulDiscovery"; name: string; args?: unknown; opts?: unknown }
+export interface Declared { type: "Backend" | "Server" | "Frontend" | "MapFile" | "Certificate" | "ConsulDiscovery" | "GeneralFile" | "SpoeFile"; name: string; args?: unknown; opts?: unknown }
 
 export interface ProgramStack {
   stack: Stack;

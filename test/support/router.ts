@@ -47,6 +47,7 @@ export async function startRouter(bench: Bench, opts: RouterOptions = {}): Promi
     http_request_rules: [],
     http_response_rules: [],
     tcp_request_rules: [],
+    filters: [],
   };
   await client.changeFrontend(section);
   if (!(await client.frontendLive(name))) throw new Error(`router ${name}: HAProxy does not run it after the reload`);

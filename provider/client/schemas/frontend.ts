@@ -80,8 +80,19 @@ export const TcpRequestRuleSchema = z.looseObject({
   ...Cond,
 });
 
+export const FilterSchema = z.looseObject({
+  /** Filter type, e.g. `spoe`, `compression` or `trace`. */
+  type: z.string(),
+  /** For `spoe`: the scope of the SPOE file to use. */
+  spoe_engine: z.string().optional(),
+  /** For `spoe`: path of the SPOE file. */
+  spoe_config: z.string().optional(),
+  /** For `trace`: the name printed with its lines. */
+  trace_name: z.string().optional(),
+});
+
 /** The lists a frontend owns, by their wire name; each is replaced as a whole. */
-export const FRONTEND_LISTS = ["acls", "backend_switching_rules", "http_request_rules", "http_response_rules", "tcp_request_rules"] as const;
+export const FRONTEND_LISTS = ["acls", "backend_switching_rules", "http_request_rules", "http_response_rules", "tcp_request_rules", "filters"] as const;
 export type FrontendList = typeof FRONTEND_LISTS[number];
 
 export type Frontend = z.output<typeof FrontendSchema>;
@@ -90,6 +101,7 @@ export type Acl = z.output<typeof AclSchema>;
 export type SwitchingRule = z.output<typeof SwitchingRuleSchema>;
 export type HttpRule = z.output<typeof HttpRuleSchema>;
 export type TcpRequestRule = z.output<typeof TcpRequestRuleSchema>;
+export type Filter = z.output<typeof FilterSchema>;
 
 /** A frontend with everything it owns, in haproxy.cfg order within each list. */
 export interface FrontendSection {
@@ -100,4 +112,5 @@ export interface FrontendSection {
   http_request_rules: HttpRule[];
   http_response_rules: HttpRule[];
   tcp_request_rules: TcpRequestRule[];
+  filters: Filter[];
 }

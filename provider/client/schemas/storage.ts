@@ -29,6 +29,14 @@ export const SslCertificateSchema = z.looseObject({
   size: z.number().int().nullable().optional(),
 });
 
+export const GeneralFileSchema = z.looseObject({
+  storage_name: z.string().optional(),
+  file: z.string().optional(),
+  description: z.string().optional(),
+  size: z.number().int().nullable().optional(),
+});
+
+export type GeneralFile = z.output<typeof GeneralFileSchema>;
 export type MapFile = z.output<typeof MapFileSchema>;
 export type MapEntry = z.output<typeof MapEntrySchema>;
 export type SslCertificate = z.output<typeof SslCertificateSchema>;
