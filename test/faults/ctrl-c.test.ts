@@ -5,7 +5,8 @@
 import { spawn } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import { startBench, freePort, sleep, type Bench } from "../bench/bench";
-import { programStack, type Declared, type ProgramStack } from "../support/pulumi";
+import { programStack, type ProgramStack } from "../support/pulumi";
+import { hundredObjects, liveEdge, serversOf } from "../support/fault-programs";
 import { haproxyCfg, openTransactions } from "../support/dpapi";
 import { requestLoop, startUpstream, stopRequestLoops, type Upstream } from "../support/upstreams";
 import { describeWith, GENERATIONS } from "../support/requires";
@@ -20,17 +21,6 @@ async function writesSeen(path: string, offset: number, count: number): Promise<
     await sleep(10);
   }
   throw new Error(`fewer than ${count} writes in the access log`);
-}
-
-/** Servers in the backends this test adds (cc0 … cc9). */
-function ccServers(cfg: string): number {
-  let section = "";
-  let n = 0;
-  for (const line of cfg.split("\n")) {
-    if (/^\S/.test(line)) section = line.split(/\s+/)[1] ?? "";
-    if (/^cc\d+$/.test(section) && /^\s+server /.test(line)) n++;
-  }
-  return n;
 }
 
 /** `pulumi up --yes` in the stack's folder, in a process group of its own, as a shell runs it. */
@@ -59,20 +49,12 @@ for (const gen of GENERATIONS) {
     afterAll(async () => { await ps?.dispose(); await bench?.stop(); await up?.close(); });
 
     test("SIGINT at half the writes: cancelled, no transaction open, traffic never stops, the next up converges", async () => {
-      const edge: Declared[] = [
-        { type: "Backend", name: "live", args: { balance: { algorithm: "roundrobin" }, servers: [{ name: "s1", address: "127.0.0.1", port: up.port }] } },
-        { type: "Frontend", name: "web", args: { mode: "http", binds: [{ address: "127.0.0.1", port }], defaultBackend: { $ref: "live.name" } } },
-      ];
+      const edge = liveEdge(up.port, port);
       await ps.declare(edge);
       await ps.stack.up();
       const traffic = requestLoop(port, "x", "live");
 
-      const many: Declared[] = [];
-      for (let i = 0; i < 10; i++) {
-        many.push({ type: "Backend", name: `cc${i}`, args: { balance: { algorithm: "roundrobin" } } });
-        for (let j = 0; j < 9; j++) many.push({ type: "Server", name: `cc${i}-s${j}`, args: { backend: { $ref: `cc${i}.name` }, address: "127.0.0.1", port: up.port } });
-      }
-      await ps.declare([...edge, ...many]);
+      await ps.declare([...edge, ...hundredObjects("cc", up.port)]);
       const log = bench.dataplane!.logPath;
       const from = statSync(log).size;
       const cli = cliUp(ps, "ctrlc");
@@ -83,12 +65,12 @@ for (const gen of GENERATIONS) {
       expect(code).not.toBe(0);
       expect(cli.output()).toMatch(/cancel/i);
       // Cancelled, not finished: some of the 90 servers are not there.
-      expect(ccServers(haproxyCfg(bench))).toBeLessThan(90);
+      expect(serversOf(haproxyCfg(bench), "cc")).toBeLessThan(90);
       expect(await openTransactions(bench)).toEqual([]);
 
       const again = await ps.stack.up();
       expect(again.summary.result).toBe("succeeded");
-      expect(ccServers(haproxyCfg(bench))).toBe(90);
+      expect(serversOf(haproxyCfg(bench), "cc")).toBe(90);
       expect(await openTransactions(bench)).toEqual([]);
       expect((await ps.stack.refresh()).summary.resourceChanges).not.toHaveProperty("update");
       expect((await ps.stack.preview()).changeSummary).toEqual({ same: 103 });

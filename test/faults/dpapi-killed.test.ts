@@ -3,7 +3,8 @@
 // good configuration throughout, the next up converges and leaves no transaction open, and refresh agrees.
 import { readFileSync, statSync } from "node:fs";
 import { startBench, freePort, sleep, type Bench } from "../bench/bench";
-import { programStack, type Declared, type ProgramStack } from "../support/pulumi";
+import { programStack, type ProgramStack } from "../support/pulumi";
+import { hundredObjects, liveEdge } from "../support/fault-programs";
 import { openTransactions } from "../support/dpapi";
 import { requestLoop, startUpstream, stopRequestLoops, type Upstream } from "../support/upstreams";
 import { describeWith, GENERATIONS } from "../support/requires";
@@ -34,20 +35,12 @@ for (const gen of GENERATIONS) {
     afterAll(async () => { await ps?.dispose(); await bench?.stop(); await up?.close(); });
 
     test("up fails naming the endpoint; the next up converges with no transaction left open; traffic never stops", async () => {
-      const edge: Declared[] = [
-        { type: "Backend", name: "live", args: { balance: { algorithm: "roundrobin" }, servers: [{ name: "s1", address: "127.0.0.1", port: up.port }] } },
-        { type: "Frontend", name: "web", args: { mode: "http", binds: [{ address: "127.0.0.1", port }], defaultBackend: { $ref: "live.name" } } },
-      ];
+      const edge = liveEdge(up.port, port);
       await ps.declare(edge);
       await ps.stack.up();
       const traffic = requestLoop(port, "app.example.com", "live");
 
-      const many: Declared[] = [];
-      for (let i = 0; i < 10; i++) {
-        many.push({ type: "Backend", name: `be${i}`, args: { balance: { algorithm: "roundrobin" } } });
-        for (let j = 0; j < 9; j++) many.push({ type: "Server", name: `be${i}-s${j}`, args: { backend: { $ref: `be${i}.name` }, address: "127.0.0.1", port: up.port } });
-      }
-      await ps.declare([...edge, ...many]);
+      await ps.declare([...edge, ...hundredObjects("be", up.port)]);
       const log = bench.dataplane!.logPath;
       const applying = ps.stack.up().then(() => undefined, (e: Error) => e);
       await transactionWritesSeen(log, statSync(log).size);

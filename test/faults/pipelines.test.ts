@@ -5,29 +5,11 @@
 // fails with HAProxy's own message and leaves no ghost in state, and HAProxy serves throughout.
 import { startBench, freePort, sleep, type Bench } from "../bench/bench";
 import { programStack, type Declared, type ProgramStack } from "../support/pulumi";
+import { hundredObjects, liveEdge, serversOf } from "../support/fault-programs";
 import { accessLogLines, haproxyCfg, openTransactions } from "../support/dpapi";
 import { requestLoop, startUpstream, stopRequestLoops, type Upstream } from "../support/upstreams";
 import { describeWith, GENERATIONS } from "../support/requires";
 
-/** 10 backends with 9 Server resources each, named after the stack. */
-function hundred(prefix: string, port: number): Declared[] {
-  const out: Declared[] = [];
-  for (let i = 0; i < 10; i++) {
-    out.push({ type: "Backend", name: `${prefix}${i}`, args: { balance: { algorithm: "roundrobin" } } });
-    for (let j = 0; j < 9; j++) out.push({ type: "Server", name: `${prefix}${i}-s${j}`, args: { backend: { $ref: `${prefix}${i}.name` }, name: `s${j}`, address: "127.0.0.1", port } });
-  }
-  return out;
-}
-
-const serversOf = (cfg: string, prefix: string) => {
-  let section = "";
-  let n = 0;
-  for (const line of cfg.split("\n")) {
-    if (/^\S/.test(line)) section = line.split(/\s+/)[1] ?? "";
-    if (new RegExp(`^${prefix}\\d+$`).test(section) && /^\s+server /.test(line)) n++;
-  }
-  return n;
-};
 
 for (const gen of GENERATIONS) {
   describeWith([gen, "pulumi"], `racing pipelines and refused changes, dataplaneapi ${gen}`, () => {
@@ -54,7 +36,7 @@ for (const gen of GENERATIONS) {
         try {
           for (const n of names) {
             const ps = await programStack(bench, { stackName: n });
-            await ps.declare(hundred(n, up.port));
+            await ps.declare(hundredObjects(n, up.port));
             stacks.push(ps);
           }
           const from = accessLogLines(bench).length;
@@ -78,7 +60,7 @@ for (const gen of GENERATIONS) {
     test("two ups of the same stack at once: the second fails with Pulumi's lock error and changes nothing", async () => {
       const ps = await programStack(bench, { stackName: "locked" });
       try {
-        await ps.declare(hundred("lk", up.port));
+        await ps.declare(hundredObjects("lk", up.port));
         const first = ps.stack.up();
         await sleep(300);
         const second = await ps.stack.up().then(() => undefined, (e: Error) => e);
@@ -99,10 +81,7 @@ for (const gen of GENERATIONS) {
         const backends = (bad: boolean): Declared[] => Array.from({ length: 10 }, (_, i) => ({ type: "Backend" as const, name: `rf${i}`, args: {
           balance: { algorithm: "roundrobin" },
           servers: [{ name: "s1", address: bad && i === 7 ? "no-such-host.invalid" : "127.0.0.1", port: up.port }] } }));
-        const edge: Declared[] = [
-          { type: "Backend", name: "live", args: { servers: [{ name: "s1", address: "127.0.0.1", port: up.port }] } },
-          { type: "Frontend", name: "web", args: { mode: "http", binds: [{ address: "127.0.0.1", port }], defaultBackend: { $ref: "live.name" } } },
-        ];
+        const edge = liveEdge(up.port, port);
         await ps.declare(edge);
         await ps.stack.up();
         const traffic = requestLoop(port, "x", "up");

@@ -51,16 +51,20 @@ for (const gen of GENERATIONS) {
     const declared = (s: State): Declared[] => [
       { type: "Backend", name: "spoa-auth", args: { mode: "tcp" } },
       { type: "Server", name: "agent-1", args: { backend: { $ref: "spoa-auth.name" }, address: "127.0.0.1", port: agent.port } },
-      { type: "Backend", name: "web", args: { mode: "http" } },
+      { type: "Backend", name: "web", args: { mode: "http", filters: [{ type: "compression" }] } },
       { type: "Server", name: "web-1", args: { backend: { $ref: "web.name" }, address: "127.0.0.1", port: web.port } },
       ...(s.spoe ? [{ type: "SpoeFile" as const, name: "auth", args: { name: "auth.conf", contents: spoeContents(s.args) } }] : []),
       ...(s.page !== undefined ? [{ type: "GeneralFile" as const, name: "page", args: { name: "maint.http", contents: s.page } }] : []),
       ...(s.notes !== undefined ? [{ type: "GeneralFile" as const, name: "notes", args: { name: "notes.txt", contents: s.notes } }] : []),
+      { type: "GeneralFile", name: "blocklist", args: { name: "blocked.lst", contents: "/blocked\n/forbidden\n" } },
       ...(s.frontend ? [{ type: "Frontend" as const, name: "edge", args: {
         mode: "http",
         binds: [{ address: "127.0.0.1", port: webPort }],
         filters: [{ type: "spoe", engine: "auth", config: s.spoeByText ? spoePath() : { $ref: "auth.path" } }],
+        // An ACL pattern file from general storage.
+        acls: [{ name: "blocked", criterion: "path_beg", value: { $concat: ["-f ", { $ref: "blocklist.path" }] } }],
         httpRequestRules: [
+          { type: "deny", status: 404, if: "blocked" },
           ...(s.page !== undefined ? [{ type: "return", status: 503, contentType: "text/html", file: { $ref: "page.path" }, if: "{ path_beg /maint }" }] : []),
           { type: "deny", if: "{ var(sess.auth.denied) -m bool }" },
         ],
@@ -95,6 +99,7 @@ for (const gen of GENERATIONS) {
       expect((await stateOutputs(ps, "SpoeFile", "auth"))?.path).toBe(spoePath());
       expect(readFileSync(spoePath(), "utf8")).toContain("spoe-agent auth-agent");
       expect(haproxyCfg(bench)).toContain(`filter spoe engine auth config ${spoePath()}`);
+      expect(haproxyCfg(bench)).toMatch(/\nbackend web[^\n]*\n(  [^\n]*\n)*  filter compression\n/);
 
       const before = agent.count("check-request");
       const paths = ["/", "/admin", "/shop", "/admin/users", "/a", "/administrator", "/x", "/y", "/admin", "/z"];
@@ -104,6 +109,7 @@ for (const gen of GENERATIONS) {
       expect(agent.count("check-request") - before).toBe(paths.length);
       expect(agent.messages.slice(-paths.length).map((m) => m.args.path)).toEqual(paths);
       expect((await get("/shop")).body).toBe("web");
+      expect((await get("/forbidden/x")).status).toBe(404);
 
       // The GeneralFile is what the `return` rule answers with.
       expect(await get("/maint")).toEqual({ status: 503, body: "<h1>back soon</h1>\n" });
