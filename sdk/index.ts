@@ -7,3 +7,4 @@ export { ConsulDiscovery, type ConsulDiscoveryArgs } from "./consul-discovery";
 export { Frontend, type FrontendArgs, type BindArgs, type AclArgs, type RouteArgs, type HttpRuleArgs, type TcpRuleArgs, type FilterArgs } from "./frontend";
 export { GeneralFile, type GeneralFileArgs } from "./general-file";
 export { SpoeFile, type SpoeFileArgs } from "./spoe-file";
+export { Fleet, type FleetArgs, type FleetNodeArgs, type FleetRolloutArgs, type FleetHealthCheckArgs, type FleetNode } from "./fleet";

@@ -4,7 +4,7 @@
 // handled by whatever release is installed when it is read or deleted.
 import type * as pulumi from "@pulumi/pulumi";
 
-export type ResourceKind = "backend" | "server" | "frontend" | "map-file" | "certificate" | "consul-discovery" | "general-file" | "spoe-file";
+export type ResourceKind = "backend" | "server" | "frontend" | "map-file" | "certificate" | "consul-discovery" | "general-file" | "spoe-file" | "health-gate";
 
 const providers = new Map<ResourceKind, pulumi.dynamic.ResourceProvider>();
 
