@@ -101,6 +101,11 @@ export function errorFromResponse(method: string, path: string, status: number, 
   if (status === 400 && /transaction (does not exist|.*outdated)/i.test(dpapiMessage ?? "")) {
     return new DpapiError({ ...base, code: "DPAPI_TXN_OUTDATED", message: `transaction outdated${said}` });
   }
+  // The same race seen from a read: the raw GET of a transaction DPAPI has just moved aside answers 500 for its
+  // missing file (v2, four racing stacks). The replay that follows reads a fresh one.
+  if (status === 500 && /open \S*transactions\/\S+: no such file/i.test(dpapiMessage ?? "")) {
+    return new DpapiError({ ...base, code: "DPAPI_TXN_OUTDATED", message: `transaction outdated${said}` });
+  }
   if (status === 429) return new DpapiError({ ...base, code: "DPAPI_TOO_MANY_TXNS", message: `too many open transactions${said}`,
     hint: "another client holds many transactions open; raise max_open_transactions or retry later" });
   if (status === 400 || status === 422) {

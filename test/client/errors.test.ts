@@ -13,6 +13,9 @@ describe("errorFromResponse", () => {
     // Another client's commit moved our transaction aside; a write into it answers 400 (seen on v2 with two stacks).
     [400, { code: 400, message: "transaction does not exist: 2288e13f" }, "DPAPI_TXN_OUTDATED", /outdated/],
     [429, { code: 429, message: "cannot start a new transaction" }, "DPAPI_TOO_MANY_TXNS", /max_open_transactions/],
+    // ...and a raw GET of it answers 500 for the file DPAPI moved to outdated/ (v2, four racing stacks, CI).
+    [500, { code: 500, message: "failed to read configuration: open /tmp/haproxy-bench-foYb1e/transactions/haproxy.cfg.67915b53-8bda-48b5-87ae-a2b53fe5aeb3: no such file or directory" }, "DPAPI_TXN_OUTDATED", /outdated/],
+    [500, { code: 500, message: "failed to read configuration: open /etc/haproxy/haproxy.cfg: no such file or directory" }, "DPAPI_HTTP", /unexpected answer 500/],
     [400, { code: 400, message: "validation error: [ALERT] parsing [haproxy.cfg:20]" }, "DPAPI_VALIDATION", /parsing \[haproxy\.cfg:20\]/],
     [422, { code: 606, message: "mode in body should be one of [http tcp log]" }, "DPAPI_VALIDATION", /should be one of/],
     [500, { code: 500, message: "boom" }, "DPAPI_HTTP", /unexpected answer 500: boom/],
