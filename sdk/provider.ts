@@ -1,35 +1,15 @@
-// The object Pulumi serializes into state as `__provider`. It holds no client,
-// no credential and no code of ours: each method loads the installed package
-// by name inside the provider process, so state written by one release is
-// handled by whatever release is installed when it is read or deleted.
+// The object Pulumi serializes into state as `__provider`: one module per kind of resource
+// (provider/dynamic/<kind>), which Pulumi writes as a `require` of this package by name. It holds no client,
+// no credential and no code of ours, and it is a line instead of kilobytes: the engine rewrites the whole
+// state after every step, so a provider copied into each of 200 resources made every step pay for it.
 import type * as pulumi from "@pulumi/pulumi";
+import type { ResourceKind } from "../provider/dynamic/methods";
 
-export type ResourceKind = "backend" | "server" | "frontend" | "map-file" | "certificate" | "consul-discovery" | "general-file" | "spoe-file" | "health-gate";
+export type { ResourceKind } from "../provider/dynamic/methods";
 
-const providers = new Map<ResourceKind, pulumi.dynamic.ResourceProvider>();
-
-/**
- * One provider object per kind: Pulumi serializes a provider's closure once per
- * object (its cache is keyed by identity), so a new object per resource made
- * every registration pay for a serialization.
- */
+/** The provider object of a kind: the module itself (the same object for every resource of the kind). */
 export function dynamicProvider(kind: ResourceKind): pulumi.dynamic.ResourceProvider {
-  let provider = providers.get(kind);
-  if (!provider) providers.set(kind, (provider = makeProvider(kind)));
-  return provider;
-}
-
-function makeProvider(kind: ResourceKind): pulumi.dynamic.ResourceProvider {
-  const resourceModule = `pulumi-haproxy-dataplane/provider/resources/${kind}`;
-  return {
-    async configure(req) { require("pulumi-haproxy-dataplane/provider/connection").configure(req.config); },
-    async check(olds, news) { return require(resourceModule).check(olds, news); },
-    async diff(id, olds, news) { return require(resourceModule).diff(id, olds, news); },
-    async create(inputs) { return require(resourceModule).create(inputs); },
-    async read(id, props) { return require(resourceModule).read(id, props); },
-    async update(id, olds, news) { return require(resourceModule).update(id, olds, news); },
-    async delete(id, props) { return require(resourceModule).remove(id, props); },
-  };
+  return require(`../provider/dynamic/${kind}`) as pulumi.dynamic.ResourceProvider;
 }
 
 /** Resource options with the outputs Pulumi must store encrypted; a resource's own `connection` always is. */

@@ -86,14 +86,15 @@ test("arethetypeswrong: no problem with the root entry point, nor with the provi
   const rootReport = JSON.parse(root.stdout) as { analysis: { entrypoints: Record<string, unknown> }; problems: unknown };
   expect(Object.keys(rootReport.analysis.entrypoints)).toEqual(["."]);
 
-  const providerTs = fs.readFileSync(path.join(ROOT, "sdk/provider.ts"), "utf8");
-  expect(providerTs).toContain("pulumi-haproxy-dataplane/provider/resources/${kind}");
+  // State refers to provider/dynamic/<kind> by name, and its methods load provider/resources/<kind> by name.
+  expect(fs.readFileSync(path.join(ROOT, "sdk/provider.ts"), "utf8")).toContain("require(`../provider/dynamic/${kind}`)");
+  expect(fs.readFileSync(path.join(ROOT, "provider/dynamic/methods.ts"), "utf8")).toContain("pulumi-haproxy-dataplane/provider/resources/${kind}");
   const kinds = new Set<string>();
   for (const f of fs.readdirSync(path.join(ROOT, "sdk"))) {
     for (const m of fs.readFileSync(path.join(ROOT, "sdk", f), "utf8").matchAll(/dynamicProvider\("([a-z-]+)"\)/g)) kinds.add(m[1]);
   }
   expect(kinds.size).toBeGreaterThan(0);
-  const providerEntries = ["./provider/connection", ...[...kinds].sort().map((k) => `./provider/resources/${k}`)];
+  const providerEntries = ["./provider/connection", ...[...kinds].sort().flatMap((k) => [`./provider/dynamic/${k}`, `./provider/resources/${k}`])];
   const sub = run(bin("attw"), ["--format", "json", "--no-definitely-typed", "--profile", "node16", "--entrypoints", ...providerEntries, "--", tarball]);
   ok(sub, "attw (provider modules, node16 profile)");
   const subReport = JSON.parse(sub.stdout) as { analysis: { entrypoints: Record<string, unknown> }; problems: Record<string, Array<{ resolutionKind?: string }>> };
