@@ -288,10 +288,12 @@ export class Fleet extends pulumi.ComponentResource {
 
       const template = n.healthCheckUrl ?? hc?.url;
       let barrier: pulumi.Resource = nodeComponent;
-      if (template) {
+      // Sequential without a health check still gets a gate (a barrier with no URL): depending on the node
+      // component would make every resource of the next node list each resource of this one in its state.
+      if (template || sequential) {
         barrier = new HealthGate(`${n.name}-health`, {
           node: n.name,
-          url: healthCheckUrlFor(template, n.name),
+          url: template ? healthCheckUrlFor(template, n.name) : undefined,
           expectStatus: hc?.expectStatus ?? 200,
           timeoutSeconds: hc?.timeoutSeconds ?? 30,
           headers: hc?.headers ?? {},

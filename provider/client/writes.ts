@@ -127,6 +127,7 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
   const lingerMs = opts.lingerMs ?? 30;
   const quietMs = 100;
   const reloadLingerMaxMs = 600;
+  let lastArrival = 0;
   let lastReleased = 8;
   const maxVersionRetries = opts.maxVersionRetries ?? 8;
   // Writers that share one DPAPI collide often under load; a replay costs a few requests, a failed `up` far more.
@@ -517,11 +518,9 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
         // next `--parallel` operations over tens of milliseconds, and one more reload costs far more.
         // It expects as many as the last reloading batch released, and stops early when they stop coming.
         if (pending.some(needsReload)) {
+          // Checked every few milliseconds: the batch leaves as soon as the expected number is in.
           const deadline = Date.now() + reloadLingerMaxMs;
-          for (let seen = pending.length; Date.now() < deadline && pending.length < lastReleased; seen = pending.length) {
-            await sleep(quietMs);
-            if (pending.length === seen) break;
-          }
+          while (pending.length < lastReleased && Date.now() < deadline && Date.now() - lastArrival < quietMs) await sleep(5);
         }
         const batch = pending;
         pending = [];
@@ -543,6 +542,7 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
   function enqueue<T>(item: Omit<Pending, "resolve" | "reject">): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       pending.push({ ...item, resolve: resolve as (v: unknown) => void, reject });
+      lastArrival = Date.now();
       if (!draining) void drain();
     });
   }

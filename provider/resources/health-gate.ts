@@ -4,7 +4,11 @@
 // its create/update after this node's changes are applied and before the next
 // node's start. create/update poll a URL (through the node's own HAProxy) until
 // it answers as expected; if it never does, they fail, which fails `up` here and
-// leaves later nodes untouched.
+// leaves later nodes untouched. Without a URL (a sequential rollout with no
+// health check) it is a barrier only: the next node's resources then wait for one
+// resource, not for each of this node's, whose URNs the engine would otherwise
+// store in each of theirs (a 200-object node made the next node's state 200
+// times bigger, and the engine rewrites the state after every step).
 //
 // Its `fingerprint` input is a hash of the node's declared resources, so the
 // gate updates, and checks health, exactly when that node's declarations
@@ -19,7 +23,8 @@ import { STATE_VERSION, UNKNOWN, checkInputs, diffInputs, withoutProvider, type 
 export const HealthGateInputsSchema = z.strictObject({
   node: z.string().regex(/^[A-Za-z0-9_-]+$/, "must be letters, digits, - and _").describe("The Fleet node this gate belongs to."),
   url: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL, e.g. http://10.0.0.5/healthz" })
-    .describe("What to GET until it answers expectStatus."),
+    .optional()
+    .describe("What to GET until it answers expectStatus. Without it the gate is a barrier only: it passes once the node's changes are applied."),
   expectStatus: z.number().int().min(100).max(599).default(200).describe("The HTTP status that means healthy."),
   timeoutSeconds: z.number().positive().max(3600).default(30).describe("How long to keep asking before the rollout stops here."),
   headers: z.record(z.string(), z.string()).default({}).describe("Request headers, e.g. a Host."),
@@ -81,7 +86,7 @@ function describeAnswer(a: Answer, expect: number): string {
  * Asks `url` every POLL_INTERVAL_MS until it answers `expectStatus`, for at most `timeoutSeconds`.
  * Resolves with the number of requests sent; rejects with what the last one saw.
  */
-export async function waitHealthy(d: Pick<Desired, "node" | "url" | "expectStatus" | "timeoutSeconds" | "headers">): Promise<number> {
+export async function waitHealthy(d: Pick<Desired, "node" | "expectStatus" | "timeoutSeconds" | "headers"> & { url: string }): Promise<number> {
   const deadline = Date.now() + d.timeoutSeconds * 1000;
   let attempts = 0;
   let last: Answer;
@@ -132,7 +137,7 @@ class GateFailed extends Error {
 
 async function gate(d: Desired, inputs: Record<string, unknown>) {
   try {
-    await waitHealthy(d);
+    if (d.url !== undefined) await waitHealthy({ ...d, url: d.url });
   } catch (e) {
     // The host does not add `__provider` to these properties itself; without it, a later read or delete of
     // this state could not find its provider.

@@ -1,6 +1,6 @@
 // Benchmark, not a test: where one fine-grained `pulumi up` of 200 objects (CLI defaults) spends its time,
 // from DPAPI's access log: requests by kind, and the batches the write queue sent.
-//   bash scripts/benchmark.sh up-profile [v2|v3] [reload_delay]
+//   bash scripts/benchmark.sh up-profile [v2|v3] [reload_delay] [fine|inline]
 import { performance } from "node:perf_hooks";
 import { copyFileSync } from "node:fs";
 import { startBench } from "../bench/bench";
@@ -11,6 +11,7 @@ import type { Generation } from "../bench/tools";
 
 const gen = (process.argv[2] ?? "v3") as Generation;
 const delay = Number(process.argv[3] ?? 1);
+const shape = process.argv[4] ?? "fine";
 
 (async () => {
   const bench = await startBench({ dataplane: gen, reloadDelay: delay });
@@ -19,8 +20,10 @@ const delay = Number(process.argv[3] ?? 1);
   try {
     const out: Declared[] = [];
     for (let i = 0; i < 20; i++) {
+      const servers = Array.from({ length: 9 }, (_, j) => ({ name: `s${j}`, address: "127.0.0.1", port: upstream.port }));
+      if (shape === "inline") { out.push({ type: "Backend", name: `be${i}`, args: { balance: { algorithm: "roundrobin" }, servers } }); continue; }
       out.push({ type: "Backend", name: `be${i}`, args: { balance: { algorithm: "roundrobin" } } });
-      for (let j = 0; j < 9; j++) out.push({ type: "Server", name: `be${i}-s${j}`, args: { backend: { $ref: `be${i}.name` }, address: "127.0.0.1", port: upstream.port } });
+      for (const s of servers) out.push({ type: "Server", name: `be${i}-${s.name}`, args: { backend: { $ref: `be${i}.name` }, address: s.address, port: s.port } });
     }
     await ps.declare(out);
     const from = accessLogLines(bench).length;

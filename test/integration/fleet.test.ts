@@ -359,9 +359,12 @@ describe("Fleet without an engine (mocks)", () => {
     expect([batches["api-lb1"], batches["api-lb2"], batches["api-lb3"]]).toEqual([[], [], ["lb1-health", "lb2-health"]]);
     const parallel = await waits({ order: "parallel", healthCheck });
     expect([parallel["api-lb2"], parallel["lb2-health"], parallel["api-lb3"]]).toEqual([[], ["node:lb2"], []]);
+    // No health check: a gate with no URL per node, so the next node waits for one resource, not for each of
+    // this node's (whose URNs each of its resources would store); parallel needs none.
     const unchecked = await waits({});
-    expect(Object.keys(unchecked).filter((k) => k.endsWith("-health"))).toEqual([]);
-    expect([unchecked["api-lb1"], unchecked["api-lb2"], unchecked["s-lb3"]]).toEqual([[], ["node:lb1"], ["node:lb2"]]);
+    expect([unchecked["api-lb1"], unchecked["api-lb2"], unchecked["s-lb3"], unchecked["lb2-health"]]).toEqual([[], ["lb1-health"], ["lb2-health"], ["node:lb2", "lb1-health"]]);
+    const uncheckedParallel = await waits({ order: "parallel" });
+    expect(Object.keys(uncheckedParallel).filter((k) => k.endsWith("-health"))).toEqual([]);
   });
 
   test("bad arguments fail naming the field, before anything is registered", () => {
