@@ -23,6 +23,8 @@ export interface Dialect {
     runtimeAddTakesOptions: boolean;
     /** A general file's PUT takes a multipart upload (v3) rather than the text itself (v2). */
     generalReplaceMultipart: boolean;
+    /** A backend POST with `full_section` creates its servers too (a map keyed by name), in one request. */
+    backendFullSection: boolean;
   };
   backends(): Target;
   backend(name: string): Target;
@@ -54,7 +56,7 @@ const RUNTIME = "/services/haproxy/runtime";
 
 const v3: Dialect = {
   generation: "v3",
-  capabilities: { frontendListReplace: true, mapDeleteChecksReferences: true, sslSkipReload: true, runtimeAddTakesOptions: true, generalReplaceMultipart: true },
+  capabilities: { frontendListReplace: true, mapDeleteChecksReferences: true, sslSkipReload: true, runtimeAddTakesOptions: true, generalReplaceMultipart: true, backendFullSection: true },
   backends: () => ({ path: `/v3${CONF}/backends` }),
   backend: (n) => ({ path: `/v3${CONF}/backends/${seg(n)}` }),
   servers: (b) => ({ path: `/v3${CONF}/backends/${seg(b)}/servers` }),
@@ -86,7 +88,7 @@ function v2ListParent(frontend: string, list: FrontendList): Record<string, stri
 
 const v2: Dialect = {
   generation: "v2",
-  capabilities: { frontendListReplace: false, mapDeleteChecksReferences: false, sslSkipReload: false, runtimeAddTakesOptions: false, generalReplaceMultipart: false },
+  capabilities: { frontendListReplace: false, mapDeleteChecksReferences: false, sslSkipReload: false, runtimeAddTakesOptions: false, generalReplaceMultipart: false, backendFullSection: false },
   backends: () => ({ path: `/v2${CONF}/backends` }),
   backend: (n) => ({ path: `/v2${CONF}/backends/${seg(n)}` }),
   servers: (b) => ({ path: `/v2${CONF}/servers`, query: { backend: b } }),

@@ -321,15 +321,23 @@ export function buildClient(http: Http, generation: Generation, reloadTimeoutMs 
     replaceBackend: (b) => queue.write({ method: "PUT", target: d.backend(b.name), body: b }),
     deleteBackend: (name) => queue.write({ method: "DELETE", target: d.backend(name) }),
 
-    changeBackend: (c) => queue.writeAll([
-      ...(c.create ? [{ method: "POST" as const, target: d.backends(), body: c.create }] : []),
-      ...(c.replace ? [{ method: "PUT" as const, target: d.backend(c.name), body: c.replace }] : []),
-      ...(c.deleteServers ?? []).map((n) => serverWrite.delete(c.name, n)),
-      ...(c.replaceServers ?? []).map(({ next, previous }) => serverWrite.replace(c.name, next, previous)),
-      // Servers of a backend created in the same change come with its reload.
-      ...(c.addServers ?? []).map((s) => ({ ...serverWrite.add(c.name, s), ...(c.create ? { runtime: undefined } : {}) })),
-      ...(c.filters ? listWrites(d, c.filters.want, c.filters.current, d.backendFilters(c.name), (i) => d.backendFilter(c.name, i), "filters") : []),
-    ]),
+    changeBackend: (c) => {
+      // v3 creates a backend and its servers in one request (nine servers were nine more requests, each a rewrite
+      // of the transaction file); v2 and changes to a live backend write each server.
+      const withServers = Boolean(c.create && c.addServers?.length && d.capabilities.backendFullSection);
+      return queue.writeAll([
+        ...(c.create ? [withServers
+          ? { method: "POST" as const, target: { ...d.backends(), query: { ...d.backends().query, full_section: true } },
+            body: { ...c.create, servers: Object.fromEntries(c.addServers!.map((s) => [s.name, s])) } }
+          : { method: "POST" as const, target: d.backends(), body: c.create }] : []),
+        ...(c.replace ? [{ method: "PUT" as const, target: d.backend(c.name), body: c.replace }] : []),
+        ...(c.deleteServers ?? []).map((n) => serverWrite.delete(c.name, n)),
+        ...(c.replaceServers ?? []).map(({ next, previous }) => serverWrite.replace(c.name, next, previous)),
+        // Servers of a backend created in the same change come with its reload.
+        ...(withServers ? [] : (c.addServers ?? []).map((s) => ({ ...serverWrite.add(c.name, s), ...(c.create ? { runtime: undefined } : {}) }))),
+        ...(c.filters ? listWrites(d, c.filters.want, c.filters.current, d.backendFilters(c.name), (i) => d.backendFilter(c.name, i), "filters") : []),
+      ]);
+    },
 
     getFrontend: async (name) => {
       const f = await notFoundAsUndefined(getJson(d.frontend(name).path));
