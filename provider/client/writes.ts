@@ -413,8 +413,10 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
           }
           // The file is written at txn.version + 1; the transaction is left behind (outdated) and goes meanwhile.
           expectedVersion = txn.version + 1;
-          const [, pidAfter] = await Promise.all([close(false), added ? workerPid() : undefined]);
-          reloaded = !added || pidBefore === undefined || pidAfter !== pidBefore;
+          await close(false);
+          // One request at a time: DPAPI 3.4 has died of a Go "concurrent map iteration and map write" under
+          // racing clients, so this client adds no concurrency of its own beyond what a batch needs.
+          reloaded = !added || pidBefore === undefined || (await workerPid()) !== pidBefore;
           if (reloaded) await forceReload();
           else {
             await deleteAtRuntime(effects);
