@@ -298,7 +298,8 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
     const now = Date.now();
     for (const t of outdated) if (!outdatedSince.has(t.id)) outdatedSince.set(t.id, now);
     const stale = outdated.filter((t) => now - outdatedSince.get(t.id)! >= STALE_AFTER_MS);
-    await Promise.all(stale.map((t) => closeTransaction(t.id)));
+    // One at a time: DPAPI ranges over its transactions' parsers without its lock on every DELETE (see README).
+    for (const t of stale) await closeTransaction(t.id);
     for (const t of stale) outdatedSince.delete(t.id);
     stats.sweptTransactions += stale.length;
   }
@@ -414,8 +415,8 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
           // The file is written at txn.version + 1; the transaction is left behind (outdated) and goes meanwhile.
           expectedVersion = txn.version + 1;
           await close(false);
-          // One request at a time: DPAPI 3.4 has died of a Go "concurrent map iteration and map write" under
-          // racing clients, so this client adds no concurrency of its own beyond what a batch needs.
+          // One request at a time: DPAPI races itself on transactions (see README), so this client adds no
+          // concurrency of its own beyond what a batch needs.
           reloaded = !added || pidBefore === undefined || (await workerPid()) !== pidBefore;
           if (reloaded) await forceReload();
           else {

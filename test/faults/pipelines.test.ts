@@ -29,9 +29,10 @@ for (const gen of GENERATIONS) {
 
     // Four stacks of 100 take minutes on CI's two loaded workers (each CLI, language host and provider competes
     // for two cores), so they get a longer timeout of their own.
-    // DPAPI 3.4 itself dies under four racing stacks (a Go "fatal error: concurrent map iteration and map write" in
-    // its HTTP handlers, seen twice in CI during the destroys): a DPAPI defect no client can prevent, so v3 races
-    // two stacks here; the README says to keep pipelines that share one DPAPI 3.x to two at a time.
+    // DPAPI 3.4 itself dies under four racing stacks (a Go "fatal error: concurrent map iteration and map write",
+    // seen twice in CI during the destroys: client-native ranges over its transaction parsers without their lock on
+    // every transaction DELETE and listing). A DPAPI defect no client can prevent, so v3 races two stacks here; the
+    // README says to keep pipelines that share one Data Plane API to two at a time.
     for (const count of gen === "v3" ? [2] : [2, 4]) {
       test(`${count} stacks of 100 objects each, started at once: all succeed and every object exists`, async () => {
         const names = Array.from({ length: count }, (_, i) => `p${i}x`);
