@@ -97,13 +97,10 @@ export function errorFromResponse(method: string, path: string, status: number, 
       hint: "set `adopt: true` on the resource to take over the existing object, or pick another name" });
   }
   if (status === 406) return new DpapiError({ ...base, code: "DPAPI_TXN_OUTDATED", message: `transaction outdated${said}` });
-  // Another client's commit outdated our transaction: DPAPI moved it aside, and writes into it answer 400.
-  if (status === 400 && /transaction (does not exist|.*outdated)/i.test(dpapiMessage ?? "")) {
-    return new DpapiError({ ...base, code: "DPAPI_TXN_OUTDATED", message: `transaction outdated${said}` });
-  }
-  // The same race seen from a read: the raw GET of a transaction DPAPI has just moved aside answers 500 for its
-  // missing file (v2, four racing stacks). The replay that follows reads a fresh one.
-  if (status === 500 && /open \S*transactions\/\S+: no such file/i.test(dpapiMessage ?? "")) {
+  // Another client's commit outdated our transaction: DPAPI moved it aside, and writes into it answer 400, a raw
+  // GET of it 500 for its missing file (v2, four racing stacks). The replay that follows opens a fresh one.
+  if ((status === 400 && /transaction (does not exist|.*outdated)/i.test(dpapiMessage ?? "")) ||
+      (status === 500 && /open \S*transactions\/\S+: no such file/i.test(dpapiMessage ?? ""))) {
     return new DpapiError({ ...base, code: "DPAPI_TXN_OUTDATED", message: `transaction outdated${said}` });
   }
   if (status === 429) return new DpapiError({ ...base, code: "DPAPI_TOO_MANY_TXNS", message: `too many open transactions${said}`,

@@ -327,7 +327,7 @@ export function buildClient(http: Http, generation: Generation, reloadTimeoutMs 
       const withServers = Boolean(c.create && c.addServers?.length && d.capabilities.backendFullSection);
       return queue.writeAll([
         ...(c.create ? [withServers
-          ? { method: "POST" as const, target: { ...d.backends(), query: { ...d.backends().query, full_section: true } },
+          ? { method: "POST" as const, target: { path: d.backends().path, query: { full_section: true } },
             body: { ...c.create, servers: Object.fromEntries(c.addServers!.map((s) => [s.name, s])) } }
           : { method: "POST" as const, target: d.backends(), body: c.create }] : []),
         ...(c.replace ? [{ method: "PUT" as const, target: d.backend(c.name), body: c.replace }] : []),
