@@ -323,8 +323,10 @@ export function buildClient(http: Http, generation: Generation, reloadTimeoutMs 
 
     changeBackend: (c) => {
       // v3 creates a backend and its servers in one request (nine servers were nine more requests, each a rewrite
-      // of the transaction file); v2 and changes to a live backend write each server.
-      const withServers = Boolean(c.create && c.addServers?.length && d.capabilities.backendFullSection);
+      // of the transaction file); v2 and changes to a live backend write each server. DPAPI writes a full
+      // section's servers sorted by name, and their order in haproxy.cfg matters (`balance first`, server ids,
+      // hashing): only servers declared in that order go in one request.
+      const withServers = Boolean(c.create && c.addServers?.length && d.capabilities.backendFullSection && inNameOrder(c.addServers));
       return queue.writeAll([
         ...(c.create ? [withServers
           ? { method: "POST" as const, target: { path: d.backends().path, query: { full_section: true } },
@@ -535,4 +537,9 @@ export function connect(input: ConnectionInput): Promise<DataplaneClient> {
     clients.set(identity, client);
   }
   return client;
+}
+
+/** Whether the servers are in the order DPAPI sorts a full section's servers (Go's byte order of their names). */
+function inNameOrder(servers: Server[]): boolean {
+  return servers.every((s, i) => i === 0 || Buffer.compare(Buffer.from(servers[i - 1].name), Buffer.from(s.name)) < 0);
 }

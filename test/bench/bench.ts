@@ -173,7 +173,8 @@ date +%s.%N >> "${reloadLog}"
 # Tests make the next reload fail the way a rejected HAProxy reload does.
 if [ -f "${pidFile}.fail-next-reload" ]; then cat "${pidFile}.fail-next-reload" >&2; rm -f "${pidFile}.fail-next-reload"; exit 1; fi
 master="$(cat ${pidFile})"
-children() { for s in /proc/[0-9]*/stat; do awk -v m="$master" '$4 == m { print $1 }' "$s" 2>/dev/null; done; }
+# One awk over all of /proc: an awk per process took ~150 ms a call, most of a reload's time on a busy machine.
+children() { cat /proc/[0-9]*/stat 2>/dev/null | awk -v m="$master" '$4 == m { print $1 }'; }
 old="$(children)"
 kill -USR2 "$master" || exit 1
 i=0

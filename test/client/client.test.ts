@@ -141,6 +141,48 @@ for (const gen of GENERATIONS) {
       await Promise.all(names.map((name) => own.deleteBackend(name)));
     });
 
+    test("backends created at once with their servers: one transaction, one reload, and each backend's servers in the declared order, sorted by name or not", async () => {
+      const reloadsBefore = await reloadCount(bench);
+      const own = clientWith((h) => h);
+      const declared = [["s0", "s1", "s2"], ["s2", "s10", "s1"], ["b", "a"], ["a", "b"]];
+      const names = declared.map((_, b) => `order_${b}`);
+      const servers = (b: number) => declared[b].map((name, i) => ({ name, address: "127.0.0.1", port: up.port, weight: 10 + i, maintenance: "disabled" as const }));
+      await Promise.all(names.map((name, b) => own.changeBackend({ name, create: { name, balance: { algorithm: "roundrobin" } }, addServers: servers(b) })));
+      expect(own.stats().transactions).toBe(1);
+      expect((await reloadCount(bench)) - reloadsBefore).toBe(1);
+      const cfg = haproxyCfg(bench);
+      for (const [b, name] of names.entries()) {
+        // haproxy.cfg order is what HAProxy numbers servers by (`balance first`, hashing).
+        const section = cfg.split(/^backend /m).find((s) => s.startsWith(`${name} `) || s.startsWith(`${name}\n`))!;
+        expect([...section.matchAll(/^\s+server (\S+) 127\.0\.0\.1:\d+.*weight (\d+)/gm)].map((m) => `${m[1]}:${m[2]}`))
+          .toEqual(servers(b).map((s) => `${s.name}:${s.weight}`));
+        expect((await client.listServers(name)).map((s) => s.name)).toEqual(declared[b]);
+      }
+      expect(await sendThrough(router, "order_1", 3)).toEqual({ up: 3 });
+      await Promise.all(names.map((name) => own.deleteBackend(name)));
+    });
+
+    test("a change DPAPI refuses midway fails alone, leaves nothing of itself, and its companions land", async () => {
+      const own = clientWith((h) => h);
+      const server = (name: string) => ({ name, address: "127.0.0.1", port: up.port, maintenance: "disabled" as const });
+      const change = (name: string, servers: string[]) => own.changeBackend({ name, create: { name }, addServers: servers.map(server) });
+      const results = await Promise.allSettled([
+        change("mid_a", ["a3", "a2", "a1"]),
+        // Its backend is written before DPAPI refuses to delete a server the backend does not have.
+        own.changeBackend({ name: "mid_b", create: { name: "mid_b" }, addServers: [server("b1")], deleteServers: ["ghost"] }),
+        change("mid_c", ["c1", "c2", "c3"]),
+        change("mid_d", ["d1"]),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled", "fulfilled"]);
+      expect((results[1] as PromiseRejectedResult).reason.message).toMatch(/ghost/);
+      expect(await client.getBackend("mid_b")).toBeUndefined();
+      expect(haproxyCfg(bench)).not.toMatch(/^backend mid_b/m);
+      expect((await client.listServers("mid_a")).map((s) => s.name)).toEqual(["a3", "a2", "a1"]);
+      expect((await client.listServers("mid_c")).map((s) => s.name)).toEqual(["c1", "c2", "c3"]);
+      expect((await client.listServers("mid_d")).map((s) => s.name)).toEqual(["d1"]);
+      await Promise.all(["mid_a", "mid_c", "mid_d"].map((n) => own.deleteBackend(n)));
+    });
+
     test("a transaction made outdated by another commit is replayed in a new one", async () => {
       let interfered = false;
       const own = clientWith((http) => ({
