@@ -1,5 +1,5 @@
 // Benchmark, not a test: where one fine-grained `pulumi up` of 200 objects (CLI defaults) spends its time,
-// from DPAPI's access log: requests by kind, and the batches the write queue sent.
+// and then its `destroy`, from DPAPI's access log: requests by kind.
 //   bash scripts/benchmark.sh up-profile [v2|v3] [reload_delay] [fine|inline]
 import { performance } from "node:perf_hooks";
 import { copyFileSync } from "node:fs";
@@ -8,6 +8,18 @@ import { programStack, type Declared } from "../support/pulumi";
 import { accessLogLines } from "../support/dpapi";
 import { startUpstream } from "../support/upstreams";
 import type { Generation } from "../bench/tools";
+
+function printRequests(lines: string[]): void {
+  const kinds = new Map<string, number>();
+  for (const l of lines) {
+    const m = /"(GET|POST|PUT|DELETE) ([^" ?]+)/.exec(l);
+    if (!m) continue;
+    const k = `${m[1]} ${m[2].replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, "{id}").replace(/be\d+/g, "{be}").replace(/s\d+$/, "{s}")}`;
+    kinds.set(k, (kinds.get(k) ?? 0) + 1);
+  }
+  console.log(`${lines.length} requests`);
+  for (const [k, n] of [...kinds].sort((a, b) => b[1] - a[1])) console.log(`${String(n).padStart(5)} ${k}`);
+}
 
 const gen = (process.argv[2] ?? "v3") as Generation;
 const delay = Number(process.argv[3] ?? 1);
@@ -34,16 +46,13 @@ const shape = process.argv[4] ?? "fine";
     const res = (state.deployment.resources ?? []) as Array<{ type: string; inputs?: unknown; outputs?: unknown }>;
     console.log(`checkpoint: ${JSON.stringify(state).length} bytes, ${res.length} resources; a Server: ${JSON.stringify(res.find((r) => r.type.endsWith("Server")))}`);
     await new Promise((r) => setTimeout(r, 300));
-    const lines = accessLogLines(bench).slice(from);
-    const kinds = new Map<string, number>();
-    for (const l of lines) {
-      const m = /"(GET|POST|PUT|DELETE) ([^" ?]+)/.exec(l);
-      if (!m) continue;
-      const k = `${m[1]} ${m[2].replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, "{id}").replace(/be\d+/g, "{be}").replace(/s\d+$/, "{s}")}`;
-      kinds.set(k, (kinds.get(k) ?? 0) + 1);
-    }
-    console.log(`${lines.length} requests`);
-    for (const [k, n] of [...kinds].sort((a, b) => b[1] - a[1])) console.log(`${String(n).padStart(5)} ${k}`);
+    printRequests(accessLogLines(bench).slice(from));
+    const beforeDestroy = accessLogLines(bench).length;
+    const t1 = performance.now();
+    await ps.stack.destroy();
+    console.log(`destroy: ${((performance.now() - t1) / 1000).toFixed(1)} s`);
+    await new Promise((r) => setTimeout(r, 300));
+    printRequests(accessLogLines(bench).slice(beforeDestroy));
     copyFileSync(bench.dataplane!.logPath, process.env.PROFILE_LOG ?? "/tmp/up-profile-access.log");
   } finally {
     await ps.dispose();
