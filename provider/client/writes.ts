@@ -45,6 +45,7 @@ interface Pending {
   /** Writes that land together or not at all (one caller's change). */
   writes?: ConfigWrite[];
   task?: () => Promise<unknown>;
+  arrivedAt: number;
   resolve(v: unknown): void;
   reject(e: unknown): void;
 }
@@ -60,6 +61,8 @@ export interface WriteQueueOptions {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** How many callers' changes a batch writes into its transaction at once (each caller's in order). */
+const CHANGE_WRITERS = 4;
 const jitter = (base: number) => base + Math.floor(Math.random() * base);
 /** Before a replay: another writer is committing right now, and two that retry in step keep colliding. */
 const replayBackoff = (replays: number) => jitter(Math.min(20 * 2 ** Math.min(replays, 5), 400));
@@ -125,10 +128,16 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
   const g = opts.generation;
   const d = opts.dialect;
   const lingerMs = opts.lingerMs ?? 30;
-  const quietMs = 100;
   const reloadLingerMaxMs = 600;
   let lastArrival = 0;
   let lastReleased = 8;
+  /**
+   * The longest wait between two arrivals in the last reloading batch that filled up: how spread out the engine
+   * hands over operations on this machine now. A batch stops waiting for companions after a few such gaps
+   * without one (between 40 and 100 ms), so the last batch of a run does not sit out a fixed 100 ms.
+   */
+  let arrivalGap = 25;
+  const quietMs = () => Math.min(100, Math.max(40, 4 * arrivalGap));
   const maxVersionRetries = opts.maxVersionRetries ?? 8;
   // Writers that share one DPAPI collide often under load; a replay costs a few requests, a failed `up` far more.
   const maxReplays = opts.maxReplays ?? 30;
@@ -352,35 +361,51 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
     let closed = false;
     const close = async (afterFailure = true) => { if (!closed) { closed = true; await closeTransaction(txn.id, afterFailure); } };
     try {
-      const accepted: Pending[] = [];
+      const done = new Set<Pending>();
       const rejected = new Set<Pending>();
       let tainted = false;
-      for (const item of items) {
+      let outdated = false;
+      let fatal: { error: unknown } | undefined;
+      const stop = () => outdated || fatal !== undefined;
+      // Changes to different sections go side by side, changes to one section and each change's own writes in
+      // order: one at a time, a batch of 8 backends with their servers waits on 80 round trips end to end. Only
+      // in a batch that is committed: the commit saves the transaction from DPAPI's memory, whereas the runtime
+      // path reads the transaction's file, which writes side by side may leave one save behind.
+      const writeChange = async (item: Pending) => {
         const writes = item.writes!;
-        for (let k = 0; k < writes.length; k++) {
+        for (let k = 0; k < writes.length && !stop(); k++) {
           const w = writes[k];
           try {
             await http.request({
               method: w.method, path: w.target.path, query: { ...w.target.query, transaction_id: txn.id },
               body: w.body === undefined ? undefined : { json: w.body },
             });
-            if (k === writes.length - 1) accepted.push(item);
+            if (k === writes.length - 1) done.add(item);
           } catch (e) {
-            if (isOutdated(e) && replays < maxReplays) {
-              stats.replays++;
-              await close();
-              await sleep(replayBackoff(replays));
-              return writeTogether(items.filter((i) => !rejected.has(i)), replays + 1);
-            }
-            if (!(isDpapiError(e) && e.status !== undefined && e.status >= 400 && e.status < 500)) throw e;
+            if (isOutdated(e) && replays < maxReplays) { outdated = true; return; }
+            if (!(isDpapiError(e) && e.status !== undefined && e.status >= 400 && e.status < 500)) { fatal ??= { error: e }; return; }
             item.reject(e);
             rejected.add(item);
             // Earlier writes of this change are in the transaction: start again without it.
             if (k > 0) tainted = true;
-            break;
+            return;
           }
         }
+      };
+      const waiting = items.some(needsReload) ? groupBySection(items) : [items];
+      await Promise.all(Array.from({ length: Math.min(CHANGE_WRITERS, waiting.length) }, async () => {
+        for (let group = waiting.shift(); group && !stop(); group = waiting.shift()) {
+          for (const item of group) if (!stop()) await writeChange(item);
+        }
+      }));
+      if (fatal) throw fatal.error;
+      if (outdated) {
+        stats.replays++;
+        await close();
+        await sleep(replayBackoff(replays));
+        return writeTogether(items.filter((i) => !rejected.has(i)), replays + 1);
       }
+      const accepted = items.filter((i) => done.has(i));
       if (tainted) {
         await close();
         if (accepted.length) await writeTogether(accepted, replays);
@@ -516,6 +541,8 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
       // Only a write that finds the queue idle waits for companions; writes that arrived
       // while a batch was in flight are already together.
       for (let idle = true; pending.length > 0; idle = false) {
+        // A queue found idle began waiting when its first write came.
+        const waitStart = idle ? Math.min(...pending.map((p) => p.arrivedAt)) : Date.now();
         if (idle) await sleep(lingerMs);
         // A batch that reloads HAProxy waits while companions keep arriving: the engine hands over the
         // next `--parallel` operations over tens of milliseconds, and one more reload costs far more.
@@ -523,7 +550,8 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
         if (pending.some(needsReload)) {
           // Checked every few milliseconds: the batch leaves as soon as the expected number is in.
           const deadline = Date.now() + reloadLingerMaxMs;
-          while (pending.length < lastReleased && Date.now() < deadline && Date.now() - lastArrival < quietMs) await sleep(5);
+          while (pending.length < lastReleased && Date.now() < deadline && Date.now() - lastArrival < quietMs()) await sleep(5);
+          if (pending.length >= lastReleased) arrivalGap = longestGap(pending.map((p) => p.arrivedAt), waitStart) ?? arrivalGap;
         }
         const batch = pending;
         pending = [];
@@ -542,10 +570,10 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
     }
   }
 
-  function enqueue<T>(item: Omit<Pending, "resolve" | "reject">): Promise<T> {
+  function enqueue<T>(item: Omit<Pending, "resolve" | "reject" | "arrivedAt">): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      pending.push({ ...item, resolve: resolve as (v: unknown) => void, reject });
       lastArrival = Date.now();
+      pending.push({ ...item, arrivedAt: lastArrival, resolve: resolve as (v: unknown) => void, reject });
       if (!draining) void drain();
     });
   }
@@ -576,12 +604,62 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
   };
 }
 
+/**
+ * The configuration section a write edits ("backends/api"), or undefined when it cannot tell. DPAPI finds a
+ * server or a list item by its position and then edits that position, two steps with no lock between them:
+ * two writes into one section at once can edit the wrong line. It edits a transaction's configuration under
+ * its parser's lock and saves the transaction's file by atomic rename, so writes into different sections
+ * can share a transaction at once. v3 nests children under the section's path; v2 names the parent in the query.
+ */
+export function sectionOf(w: ConfigWrite): string | undefined {
+  const m = /\/services\/haproxy\/configuration\/([^/]+)(?:\/([^/]+))?/.exec(w.target.path);
+  if (!m) return undefined;
+  const [, collection, key] = m;
+  const q = w.target.query ?? {};
+  if (q.parent_type !== undefined && q.parent_name !== undefined) return `${String(q.parent_type)}s/${String(q.parent_name)}`;
+  if (q.backend !== undefined) return `backends/${String(q.backend)}`;
+  if (q.frontend !== undefined) return `frontends/${String(q.frontend)}`;
+  if (collection !== "backends" && collection !== "frontends") return undefined;
+  const name = key !== undefined ? decodeURIComponent(key) : (w.body as { name?: unknown } | undefined)?.name;
+  return typeof name === "string" ? `${collection}/${name}` : undefined;
+}
+
+/**
+ * A batch's changes in groups that touch disjoint sections, each group in arrival order. A change with a write
+ * whose section is unknown (global, defaults, …) puts the whole batch in one group.
+ */
+export function groupBySection<T extends { writes?: ConfigWrite[] }>(items: T[]): T[][] {
+  let groups: Array<{ sections: Set<string>; items: T[] }> = [];
+  for (const item of items) {
+    const sections = (item.writes ?? []).map(sectionOf);
+    if (sections.length === 0 || sections.some((s) => s === undefined)) return [items];
+    const joined = { sections: new Set(sections as string[]), items: [] as T[] };
+    for (const g of groups.filter((g) => [...joined.sections].some((s) => g.sections.has(s)))) {
+      for (const s of g.sections) joined.sections.add(s);
+      joined.items.push(...g.items);
+    }
+    groups = groups.filter((g) => ![...g.sections].some((s) => joined.sections.has(s)));
+    joined.items.push(item);
+    joined.items.sort((a, b) => items.indexOf(a) - items.indexOf(b));
+    groups.push(joined);
+  }
+  return groups.map((g) => g.items);
+}
+
 /** haproxy.cfg from a raw GET: v3 sends it as a JSON string, v2 inside `{_version, data}`. */
 export function rawConfigText(text: string): string {
   let body: unknown = text;
   try { body = JSON.parse(text); } catch { /* plain text */ }
   if (typeof body === "string") return body;
   return String((body as { data?: unknown } | null)?.data ?? "");
+}
+
+/** The longest wait between consecutive arrivals, both at or after `since`; undefined when there is none. */
+export function longestGap(arrivals: number[], since: number): number | undefined {
+  const sorted = [...arrivals].sort((a, b) => a - b);
+  let longest: number | undefined;
+  for (let i = 1; i < sorted.length; i++) if (sorted[i - 1] >= since) longest = Math.max(longest ?? 0, sorted[i] - sorted[i - 1]);
+  return longest;
 }
 
 const needsReload = (p: Pending) => p.writes !== undefined && p.writes.some((w) => w.runtime === undefined);
