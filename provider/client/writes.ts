@@ -398,13 +398,15 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
           for (const item of group) if (!stop()) await writeChange(item);
         }
       }));
-      if (fatal) throw fatal.error;
+      // An outdated transaction first: a write beside the one that found it so may fail in some other way for the
+      // same reason (its file moved aside), and the replay tells.
       if (outdated) {
         stats.replays++;
         await close();
         await sleep(replayBackoff(replays));
         return writeTogether(items.filter((i) => !rejected.has(i)), replays + 1);
       }
+      if (fatal) throw fatal.error;
       const accepted = items.filter((i) => done.has(i));
       if (tainted) {
         await close();
