@@ -635,15 +635,12 @@ export function groupBySection<T extends { writes?: ConfigWrite[] }>(items: T[])
   for (const item of items) {
     const sections = (item.writes ?? []).map(sectionOf);
     if (sections.length === 0 || sections.some((s) => s === undefined)) return [items];
-    const joined = { sections: new Set(sections as string[]), items: [] as T[] };
-    for (const g of groups.filter((g) => [...joined.sections].some((s) => g.sections.has(s)))) {
-      for (const s of g.sections) joined.sections.add(s);
-      joined.items.push(...g.items);
-    }
-    groups = groups.filter((g) => ![...g.sections].some((s) => joined.sections.has(s)));
-    joined.items.push(item);
-    joined.items.sort((a, b) => items.indexOf(a) - items.indexOf(b));
-    groups.push(joined);
+    const touching = groups.filter((g) => sections.some((s) => g.sections.has(s!)));
+    groups = groups.filter((g) => !touching.includes(g));
+    groups.push({
+      sections: new Set([...sections as string[], ...touching.flatMap((g) => [...g.sections])]),
+      items: [...touching.flatMap((g) => g.items), item].sort((a, b) => items.indexOf(a) - items.indexOf(b)),
+    });
   }
   return groups.map((g) => g.items);
 }

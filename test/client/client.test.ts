@@ -162,6 +162,21 @@ for (const gen of GENERATIONS) {
       await Promise.all(names.map((name) => own.deleteBackend(name)));
     });
 
+    test("changes to one backend that share a reloading batch (a replace, four server deletes) all land, in one transaction", async () => {
+      const names = Array.from({ length: 6 }, (_, i) => `p${i}`);
+      await client.changeBackend({ name: "pos", create: { name: "pos" }, addServers: names.map((name) => ({ name, address: "127.0.0.1", port: up.port, maintenance: "disabled" as const })) });
+      const own = clientWith((h) => h);
+      // The backend's replace needs a reload, so the server deletes beside it are written into the committed transaction.
+      await Promise.all([
+        own.replaceBackend({ name: "pos", balance: { algorithm: "leastconn" } }),
+        ...["p0", "p2", "p3", "p5"].map((n) => own.deleteServer("pos", n)),
+      ]);
+      expect(own.stats().transactions).toBe(1);
+      expect((await client.listServers("pos")).map((s) => s.name)).toEqual(["p1", "p4"]);
+      expect((await client.getBackend("pos"))?.balance?.algorithm).toBe("leastconn");
+      await client.deleteBackend("pos");
+    });
+
     test("a change DPAPI refuses midway fails alone, leaves nothing of itself, and its companions land", async () => {
       const own = clientWith((h) => h);
       const server = (name: string) => ({ name, address: "127.0.0.1", port: up.port, maintenance: "disabled" as const });
