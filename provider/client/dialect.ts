@@ -7,7 +7,11 @@ import type { FrontendList } from "./schemas";
 
 export type Generation = "v2" | "v3";
 
-export interface Target { path: string; query?: Query }
+/**
+ * An endpoint, and the haproxy.cfg section a write to it edits (`backends/api`, `frontends/web`), when it edits
+ * one backend or frontend: writes to different sections may share a transaction side by side.
+ */
+export interface Target { path: string; query?: Query; section?: string }
 
 export interface Dialect {
   generation: Generation;
@@ -26,13 +30,15 @@ export interface Dialect {
     /** A backend POST with `full_section` creates its servers too (a map keyed by name), in one request. */
     backendFullSection: boolean;
   };
-  backends(): Target;
+  /** The backend collection; `creating` names the backend a POST to it creates. */
+  backends(creating?: string): Target;
   backend(name: string): Target;
   servers(backend: string): Target;
   server(backend: string, name: string): Target;
   runtimeServer(backend: string, name: string): Target;
   runtimeServers(backend: string): Target;
-  frontends(): Target;
+  /** The frontend collection; `creating` names the frontend a POST to it creates. */
+  frontends(creating?: string): Target;
   frontend(name: string): Target;
   binds(frontend: string): Target;
   bind(frontend: string, name: string): Target;
@@ -57,20 +63,20 @@ const RUNTIME = "/services/haproxy/runtime";
 const v3: Dialect = {
   generation: "v3",
   capabilities: { frontendListReplace: true, mapDeleteChecksReferences: true, sslSkipReload: true, runtimeAddTakesOptions: true, generalReplaceMultipart: true, backendFullSection: true },
-  backends: () => ({ path: `/v3${CONF}/backends` }),
-  backend: (n) => ({ path: `/v3${CONF}/backends/${seg(n)}` }),
-  servers: (b) => ({ path: `/v3${CONF}/backends/${seg(b)}/servers` }),
-  server: (b, n) => ({ path: `/v3${CONF}/backends/${seg(b)}/servers/${seg(n)}` }),
-  runtimeServer: (b, n) => ({ path: `/v3${RUNTIME}/backends/${seg(b)}/servers/${seg(n)}` }),
-  runtimeServers: (b) => ({ path: `/v3${RUNTIME}/backends/${seg(b)}/servers` }),
-  frontends: () => ({ path: `/v3${CONF}/frontends` }),
-  frontend: (n) => ({ path: `/v3${CONF}/frontends/${seg(n)}` }),
-  binds: (f) => ({ path: `/v3${CONF}/frontends/${seg(f)}/binds` }),
-  bind: (f, n) => ({ path: `/v3${CONF}/frontends/${seg(f)}/binds/${seg(n)}` }),
-  frontendList: (f, l) => ({ path: `/v3${CONF}/frontends/${seg(f)}/${l}` }),
-  frontendListItem: (f, l, i) => ({ path: `/v3${CONF}/frontends/${seg(f)}/${l}/${i}` }),
-  backendFilters: (b) => ({ path: `/v3${CONF}/backends/${seg(b)}/filters` }),
-  backendFilter: (b, i) => ({ path: `/v3${CONF}/backends/${seg(b)}/filters/${i}` }),
+  backends: (creating) => ({ path: `/v3${CONF}/backends`, section: creating === undefined ? undefined : `backends/${creating}` }),
+  backend: (n) => ({ path: `/v3${CONF}/backends/${seg(n)}`, section: `backends/${n}` }),
+  servers: (b) => ({ path: `/v3${CONF}/backends/${seg(b)}/servers`, section: `backends/${b}` }),
+  server: (b, n) => ({ path: `/v3${CONF}/backends/${seg(b)}/servers/${seg(n)}`, section: `backends/${b}` }),
+  runtimeServer: (b, n) => ({ path: `/v3${RUNTIME}/backends/${seg(b)}/servers/${seg(n)}`, section: `backends/${b}` }),
+  runtimeServers: (b) => ({ path: `/v3${RUNTIME}/backends/${seg(b)}/servers`, section: `backends/${b}` }),
+  frontends: (creating) => ({ path: `/v3${CONF}/frontends`, section: creating === undefined ? undefined : `frontends/${creating}` }),
+  frontend: (n) => ({ path: `/v3${CONF}/frontends/${seg(n)}`, section: `frontends/${n}` }),
+  binds: (f) => ({ path: `/v3${CONF}/frontends/${seg(f)}/binds`, section: `frontends/${f}` }),
+  bind: (f, n) => ({ path: `/v3${CONF}/frontends/${seg(f)}/binds/${seg(n)}`, section: `frontends/${f}` }),
+  frontendList: (f, l) => ({ path: `/v3${CONF}/frontends/${seg(f)}/${l}`, section: `frontends/${f}` }),
+  frontendListItem: (f, l, i) => ({ path: `/v3${CONF}/frontends/${seg(f)}/${l}/${i}`, section: `frontends/${f}` }),
+  backendFilters: (b) => ({ path: `/v3${CONF}/backends/${seg(b)}/filters`, section: `backends/${b}` }),
+  backendFilter: (b, i) => ({ path: `/v3${CONF}/backends/${seg(b)}/filters/${i}`, section: `backends/${b}` }),
   mapEntries: (m) => ({ path: `/v3${RUNTIME}/maps/${seg(m)}/entries` }),
   mapEntry: (m, k) => ({ path: `/v3${RUNTIME}/maps/${seg(m)}/entries/${seg(k)}` }),
   unwrap: (body) => body,
@@ -89,20 +95,20 @@ function v2ListParent(frontend: string, list: FrontendList): Record<string, stri
 const v2: Dialect = {
   generation: "v2",
   capabilities: { frontendListReplace: false, mapDeleteChecksReferences: false, sslSkipReload: false, runtimeAddTakesOptions: false, generalReplaceMultipart: false, backendFullSection: false },
-  backends: () => ({ path: `/v2${CONF}/backends` }),
-  backend: (n) => ({ path: `/v2${CONF}/backends/${seg(n)}` }),
-  servers: (b) => ({ path: `/v2${CONF}/servers`, query: { backend: b } }),
-  server: (b, n) => ({ path: `/v2${CONF}/servers/${seg(n)}`, query: { backend: b } }),
-  runtimeServer: (b, n) => ({ path: `/v2${RUNTIME}/servers/${seg(n)}`, query: { backend: b } }),
-  runtimeServers: (b) => ({ path: `/v2${RUNTIME}/servers`, query: { backend: b } }),
-  frontends: () => ({ path: `/v2${CONF}/frontends` }),
-  frontend: (n) => ({ path: `/v2${CONF}/frontends/${seg(n)}` }),
-  binds: (f) => ({ path: `/v2${CONF}/binds`, query: { frontend: f } }),
-  bind: (f, n) => ({ path: `/v2${CONF}/binds/${seg(n)}`, query: { frontend: f } }),
-  frontendList: (f, l) => ({ path: `/v2${CONF}/${l}`, query: v2ListParent(f, l) }),
-  frontendListItem: (f, l, i) => ({ path: `/v2${CONF}/${l}/${i}`, query: v2ListParent(f, l) }),
-  backendFilters: (b) => ({ path: `/v2${CONF}/filters`, query: { parent_type: "backend", parent_name: b } }),
-  backendFilter: (b, i) => ({ path: `/v2${CONF}/filters/${i}`, query: { parent_type: "backend", parent_name: b } }),
+  backends: (creating) => ({ path: `/v2${CONF}/backends`, section: creating === undefined ? undefined : `backends/${creating}` }),
+  backend: (n) => ({ path: `/v2${CONF}/backends/${seg(n)}`, section: `backends/${n}` }),
+  servers: (b) => ({ path: `/v2${CONF}/servers`, query: { backend: b }, section: `backends/${b}` }),
+  server: (b, n) => ({ path: `/v2${CONF}/servers/${seg(n)}`, query: { backend: b }, section: `backends/${b}` }),
+  runtimeServer: (b, n) => ({ path: `/v2${RUNTIME}/servers/${seg(n)}`, query: { backend: b }, section: `backends/${b}` }),
+  runtimeServers: (b) => ({ path: `/v2${RUNTIME}/servers`, query: { backend: b }, section: `backends/${b}` }),
+  frontends: (creating) => ({ path: `/v2${CONF}/frontends`, section: creating === undefined ? undefined : `frontends/${creating}` }),
+  frontend: (n) => ({ path: `/v2${CONF}/frontends/${seg(n)}`, section: `frontends/${n}` }),
+  binds: (f) => ({ path: `/v2${CONF}/binds`, query: { frontend: f }, section: `frontends/${f}` }),
+  bind: (f, n) => ({ path: `/v2${CONF}/binds/${seg(n)}`, query: { frontend: f }, section: `frontends/${f}` }),
+  frontendList: (f, l) => ({ path: `/v2${CONF}/${l}`, query: v2ListParent(f, l), section: `frontends/${f}` }),
+  frontendListItem: (f, l, i) => ({ path: `/v2${CONF}/${l}/${i}`, query: v2ListParent(f, l), section: `frontends/${f}` }),
+  backendFilters: (b) => ({ path: `/v2${CONF}/filters`, query: { parent_type: "backend", parent_name: b }, section: `backends/${b}` }),
+  backendFilter: (b, i) => ({ path: `/v2${CONF}/filters/${i}`, query: { parent_type: "backend", parent_name: b }, section: `backends/${b}` }),
   mapEntries: (m) => ({ path: `/v2${RUNTIME}/maps_entries`, query: { map: m } }),
   mapEntry: (m, k) => ({ path: `/v2${RUNTIME}/maps_entries/${seg(k)}`, query: { map: m } }),
   unwrap: unwrapData,

@@ -180,7 +180,7 @@ function frontendWrites(d: Dialect, want: FrontendSection, current?: FrontendSec
   const name = want.frontend.name;
   const same = sameData;
   const writes: ConfigWrite[] = [];
-  if (!current) writes.push({ method: "POST", target: d.frontends(), body: want.frontend, label: "frontend" });
+  if (!current) writes.push({ method: "POST", target: d.frontends(name), body: want.frontend, label: "frontend" });
   else if (!same(current.frontend, want.frontend)) writes.push({ method: "PUT", target: d.frontend(name), body: want.frontend, label: "frontend" });
   const liveBinds = new Map((current?.binds ?? []).map((b) => [b.name, b]));
   for (const b of current?.binds ?? []) {
@@ -317,7 +317,7 @@ export function buildClient(http: Http, generation: Generation, reloadTimeoutMs 
       return parseValue(z.array(FilterSchema), list.map(({ index: _i, ...rest }) => rest), "filter list");
     },
     listBackends: async () => parseValue(z.array(BackendSchema), (await getJson(d.backends().path)) ?? [], "backend list"),
-    createBackend: (b) => queue.write({ method: "POST", target: d.backends(), body: b }),
+    createBackend: (b) => queue.write({ method: "POST", target: d.backends(b.name), body: b }),
     replaceBackend: (b) => queue.write({ method: "PUT", target: d.backend(b.name), body: b }),
     deleteBackend: (name) => queue.write({ method: "DELETE", target: d.backend(name) }),
 
@@ -329,9 +329,9 @@ export function buildClient(http: Http, generation: Generation, reloadTimeoutMs 
       const withServers = Boolean(c.create && c.addServers?.length && d.capabilities.backendFullSection && inNameOrder(c.addServers));
       return queue.writeAll([
         ...(c.create ? [withServers
-          ? { method: "POST" as const, target: { path: d.backends().path, query: { full_section: true } },
+          ? { method: "POST" as const, target: { ...d.backends(c.name), query: { full_section: true } },
             body: { ...c.create, servers: Object.fromEntries(c.addServers!.map((s) => [s.name, s])) } }
-          : { method: "POST" as const, target: d.backends(), body: c.create }] : []),
+          : { method: "POST" as const, target: d.backends(c.name), body: c.create }] : []),
         ...(c.replace ? [{ method: "PUT" as const, target: d.backend(c.name), body: c.replace }] : []),
         ...(c.deleteServers ?? []).map((n) => serverWrite.delete(c.name, n)),
         ...(c.replaceServers ?? []).map(({ next, previous }) => serverWrite.replace(c.name, next, previous)),

@@ -10,8 +10,8 @@ const change = (...writes: ConfigWrite[]) => ({ writes });
 
 describe("sections of writes", () => {
   test.each([
-    ["v3 backend create", "backends/api", { method: "POST", target: v3.backends(), body: { name: "api" } }],
-    ["v2 backend create", "backends/api", { method: "POST", target: v2.backends(), body: { name: "api" } }],
+    ["v3 backend create", "backends/api", { method: "POST", target: v3.backends("api"), body: { name: "api" } }],
+    ["v2 backend create", "backends/api", { method: "POST", target: v2.backends("api"), body: { name: "api" } }],
     ["v3 backend delete", "backends/api", { method: "DELETE", target: v3.backend("api") }],
     ["v3 server", "backends/api", { method: "POST", target: v3.servers("api"), body: server }],
     ["v2 server", "backends/api", { method: "PUT", target: v2.server("api", "s1"), body: server }],
@@ -32,8 +32,8 @@ describe("sections of writes", () => {
 });
 
 describe("grouping a batch by section", () => {
-  const api = change({ method: "POST", target: v3.backends(), body: { name: "api" } }, { method: "POST", target: v3.servers("api"), body: server });
-  const web = change({ method: "POST", target: v3.backends(), body: { name: "web" } });
+  const api = change({ method: "POST", target: v3.backends("api"), body: { name: "api" } }, { method: "POST", target: v3.servers("api"), body: server });
+  const web = change({ method: "POST", target: v3.backends("web"), body: { name: "web" } });
   const apiServer = change({ method: "DELETE", target: v3.server("api", "s0") });
   const db = change({ method: "PUT", target: v2.server("db", "s1"), body: server });
 

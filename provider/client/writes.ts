@@ -607,24 +607,13 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
 }
 
 /**
- * The configuration section a write edits ("backends/api"), or undefined when it cannot tell. DPAPI finds a
- * server or a list item by its position and then edits that position, two steps with no lock between them:
- * two writes into one section at once can edit the wrong line. It edits a transaction's configuration under
- * its parser's lock and saves the transaction's file by atomic rename, so writes into different sections
- * can share a transaction at once. v3 nests children under the section's path; v2 names the parent in the query.
+ * The configuration section a write edits ("backends/api"), as the dialect names it on the target; undefined for
+ * any other part of haproxy.cfg. DPAPI finds a server or a list item by its position and then edits that
+ * position, two steps with no lock between them: two writes into one section at once can edit the wrong line. It
+ * edits a transaction's configuration under its parser's lock and saves the transaction's file by atomic rename,
+ * so writes into different sections can share a transaction at once.
  */
-export function sectionOf(w: ConfigWrite): string | undefined {
-  const m = /\/services\/haproxy\/configuration\/([^/]+)(?:\/([^/]+))?/.exec(w.target.path);
-  if (!m) return undefined;
-  const [, collection, key] = m;
-  const q = w.target.query ?? {};
-  if (q.parent_type !== undefined && q.parent_name !== undefined) return `${String(q.parent_type)}s/${String(q.parent_name)}`;
-  if (q.backend !== undefined) return `backends/${String(q.backend)}`;
-  if (q.frontend !== undefined) return `frontends/${String(q.frontend)}`;
-  if (collection !== "backends" && collection !== "frontends") return undefined;
-  const name = key !== undefined ? decodeURIComponent(key) : (w.body as { name?: unknown } | undefined)?.name;
-  return typeof name === "string" ? `${collection}/${name}` : undefined;
-}
+export const sectionOf = (w: ConfigWrite): string | undefined => w.target.section;
 
 /**
  * A batch's changes in groups that touch disjoint sections, each group in arrival order. A change with a write
