@@ -112,9 +112,13 @@ async function withBench<T>(gen: Generation, reloadDelay: number, fn: (bench: Be
   try { return await fn(bench, upstream.port); } finally { await upstream.close(); await bench.stop(); }
 }
 
-async function engineFloor(gen: Generation, backends: number): Promise<Run> {
+/** Do-nothing resources in the program's shape; with `programInputs`, each also takes the inputs the program writes. */
+async function engineFloor(gen: Generation, backends: number, programInputs = false): Promise<Run> {
   return withBench(gen, 1, async (bench) => {
-    const ps = await programStack(bench, { program: "noop", config: { "bench-program:backends": { value: String(backends) }, "bench-program:servers": { value: String(SERVERS) } } });
+    const ps = await programStack(bench, { program: "noop", config: {
+      "bench-program:backends": { value: String(backends) }, "bench-program:servers": { value: String(SERVERS) },
+      ...(programInputs ? { "bench-program:inputs": { value: "program" } } : {}),
+    } });
     try { return await lifecycle(undefined, ps); } finally { await ps.dispose(); }
   });
 }
@@ -184,6 +188,8 @@ export async function scaleBenchmark(sizes: number[], opts: { delays: number[]; 
     const backends = Math.round(objects / (SERVERS + 1));
     for (const gen of gens) {
       const engine = await repeat(() => engineFloor(gen, backends));
+      // What the engine alone takes for resources carrying the inputs the program writes (not for growth sizes).
+      const engineWithInputs = sizes.length === 1 ? await repeat(() => engineFloor(gen, backends, true)) : undefined;
       console.log(`\n## ${backends * (SERVERS + 1)} objects, best of ${ROUNDS} runs each (no-op preview: best of ${ROUNDS} × ${PREVIEWS}) (${backends} backends × ${SERVERS} servers + backends), dataplaneapi ${gen}, CLI default --parallel`);
       console.log(`engine floor (no-op dynamic resources, same shape): up ${f(engine.up.seconds)}, preview ${f(engine.preview.seconds)}, refresh ${f(engine.refresh.seconds)}, destroy ${f(engine.destroy.seconds)}`);
       for (const delay of opts.delays) {
@@ -201,6 +207,10 @@ export async function scaleBenchmark(sizes: number[], opts: { delays: number[]; 
         console.log("| run | up | reloads | DPAPI requests | destroy | no-op preview | refresh (requests) | serving after up |");
         console.log("|---|---|---|---|---|---|---|---|");
         console.log(`| engine floor | ${f(engine.up.seconds)} | — | — | ${f(engine.destroy.seconds)} | ${f(engine.preview.seconds)} | ${f(engine.refresh.seconds)} | — |`);
+        if (engineWithInputs) {
+          const e = engineWithInputs;
+          console.log(`| engine floor, resources with the program's inputs | ${f(e.up.seconds)} | — | — | ${f(e.destroy.seconds)} | ${f(e.preview.seconds)} | ${f(e.refresh.seconds)} | — |`);
+        }
         console.log(`| DPAPI floor (one transaction, force_reload) | ${f(floor.seconds)} | ${floor.reloads} | ${floor.requests} | — | — | — | — |`);
         for (const [name, r] of [["fine-grained (Backend + Server resources)", fine], ["inline servers (Backend.servers)", inl]] as const) {
           console.log(`| ${name} | ${f(r.up.seconds)} | ${r.up.reloads} | ${r.up.requests} | ${f(r.destroy.seconds)} (${r.destroy.reloads} reloads) | ${f(r.preview.seconds)} (${r.preview.requests} req) | ${f(r.refresh.seconds)} (${r.refresh.requests}) | ${r.serving} |`);
@@ -212,6 +222,9 @@ export async function scaleBenchmark(sizes: number[], opts: { delays: number[]; 
         console.log(`- fine-grained up / (engine + DPAPI floor) = ${x(fine.up.seconds, upFloor)} (goal ≤ 1.3×: ${verdict(fine.up.seconds <= 1.3 * upFloor)}); reloads ${fine.up.reloads} (goal ≤ 3: ${verdict(fine.up.reloads <= 3)})`);
         console.log(`- fine-grained destroy / (engine destroy + DPAPI floor) = ${x(fine.destroy.seconds, destroyFloor)} (goal ≤ 1.3×: ${verdict(fine.destroy.seconds <= 1.3 * destroyFloor)})`);
         console.log(`- fine-grained no-op preview / engine preview = ${x(fine.preview.seconds, engine.preview.seconds)} (goal ≤ 1.15×: ${verdict(fine.preview.seconds <= 1.15 * engine.preview.seconds)}), DPAPI writes during preview: ${fine.preview.reloads} reloads`);
+        if (engineWithInputs) {
+          console.log(`  (against do-nothing resources with the same inputs as the program: ${x(fine.preview.seconds, engineWithInputs.preview.seconds)})`);
+        }
         console.log(`- fine-grained refresh / engine refresh = ${x(fine.refresh.seconds, engine.refresh.seconds)} (goal ≤ 1.3×: ${verdict(fine.refresh.seconds <= 1.3 * engine.refresh.seconds)}); ${(fine.refresh.requests / backends).toFixed(1)} DPAPI requests per backend`);
         console.log(`- inline up: ${f(inl.up.seconds)}, ${inl.up.reloads} reloads (goal ≤ 3: ${verdict(inl.up.reloads <= 3)})` +
           (typeof tf === "string" ? "" : `; TF-ce apply / inline up = ${x(tf.apply.seconds, inl.up.seconds)} (goal ≥ 2×: ${verdict(tf.apply.seconds >= 2 * inl.up.seconds)})`));

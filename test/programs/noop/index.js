@@ -1,7 +1,10 @@
 // The Pulumi engine's floor: dynamic resources that do nothing, through one
 // provider object, in the shape of the measured program (`backends` parents
 // with `servers` children each that wait for their parent's output), so a
-// benchmark can tell the engine's own time from ours.
+// benchmark can tell the engine's own time from ours. With `inputs: program`
+// each resource also takes the inputs the measured program writes (a backend's
+// name and balance, a server's backend, name, address and port): what the
+// engine carries for any provider of such a program.
 const pulumi = require("@pulumi/pulumi");
 
 const provider = {
@@ -19,7 +22,12 @@ class Noop extends pulumi.dynamic.Resource {
 const config = new pulumi.Config();
 const backends = Number(config.require("backends"));
 const servers = Number(config.require("servers"));
+const programInputs = config.get("inputs") === "program";
 for (let i = 0; i < backends; i++) {
-  const parent = new Noop(`be${i}`, {});
-  for (let j = 0; j < servers; j++) new Noop(`be${i}-s${j}`, { parent: parent.id });
+  const parent = new Noop(`be${i}`, programInputs ? { name: `be${i}`, balance: { algorithm: "roundrobin" } } : {});
+  for (let j = 0; j < servers; j++) {
+    new Noop(`be${i}-s${j}`, programInputs
+      ? { backend: parent.id, name: `be${i}-s${j}`, address: "127.0.0.1", port: 8080 }
+      : { parent: parent.id });
+  }
 }
