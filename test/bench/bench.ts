@@ -308,10 +308,13 @@ export async function startBench(opts: BenchOptions = {}): Promise<Bench> {
     if (opts.consul) {
       const consulBin = consulBinary();
       if (!consulBin) throw new Error("bench: no consul binary; run scripts/setup.sh");
-      const [http, serfLan, serfWan, server] = [await freePort(), await freePort(), await freePort(), await freePort()];
+      const http = await freePort();
       const url = `http://127.0.0.1:${http}`;
       let consulChild: ChildProcess | undefined;
       const launch = async (): Promise<number> => {
+        // Only the HTTP port is what clients know. The others are fresh at every start: a port freed by a stopped
+        // agent can meanwhile be the local end of some other connection (seen in CI: "bind: address already in use").
+        const [serfLan, serfWan, server] = [await freePort(), await freePort(), await freePort()];
         const child = spawnTracked(consulBin, [
           "agent", "-dev", "-bind", "127.0.0.1", "-client", "127.0.0.1", "-advertise", "127.0.0.1",
           "-http-port", String(http), "-dns-port", "-1", "-grpc-port", "-1", "-grpc-tls-port", "-1",
