@@ -137,7 +137,10 @@ export interface DataplaneClient extends SideFileVerbs {
   listConsuls(): Promise<Consul[]>;
   getConsul(id: string): Promise<Consul | undefined>;
   createConsul(consul: Consul): Promise<Consul>;
-  /** Rejects with DPAPI_NOT_FOUND for an unknown id. */
+  /**
+   * Rejects with DPAPI_NOT_FOUND for an unknown id. Disabling a running watcher
+   * takes its retry_timeout plus a few seconds (see WATCHER_PARKED_S).
+   */
   replaceConsul(id: string, consul: Consul): Promise<Consul>;
   /** Rejects with DPAPI_NOT_FOUND for an unknown id. */
   deleteConsul(id: string): Promise<void>;
@@ -158,6 +161,23 @@ async function detectGeneration(http: Http): Promise<Generation> {
     message: `${http.baseUrl} answers neither /v3/info nor /v2/info`,
     hint: "point haproxy-dataplane:url at a Data Plane API 2.x or 3.x (base URL, without /v2 or /v3)" });
 }
+
+/**
+ * Stopping a running Consul watcher is unsafe in DPAPI (both generations): the
+ * PUT's handler nils the watcher's HTTP client while the watcher may be between
+ * two queries of a poll, and the next query dereferences it: the whole process
+ * dies (SIGSEGV in consulInstance.doConsulQuery). A PUT that keeps it enabled
+ * is safe and sets the interval the watcher arms after its next poll. So the
+ * client parks a watcher first (a day-long interval), waits out the timer it
+ * already holds plus the poll that timer starts, and only then disables it.
+ */
+const WATCHER_PARKED_S = 86_400;
+/** How long one poll may take: Consul's catalog and one health query per service, then DPAPI's own writes. */
+const WATCHER_POLL_ALLOWANCE_MS = 5_000;
+const watcherParkingMs = (retryTimeoutS: number) =>
+  // A watcher found parked already (an earlier stop was interrupted) armed its day-long timer long ago, most likely.
+  (retryTimeoutS >= WATCHER_PARKED_S ? 0 : retryTimeoutS * 1000) + WATCHER_POLL_ALLOWANCE_MS;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * DPAPI answers 500 "instance not found" (PUT: "cannot update resource: instance
@@ -503,11 +523,22 @@ export function buildClient(http: Http, generation: Generation, reloadTimeoutMs 
       (c) => parseValue(ConsulSchema, c, "consul"), (e) => { throw consulNotFound(e, id); })),
     createConsul: (c) => queue.exclusive(async () =>
       parseValue(ConsulSchema, d.unwrap(parseJson((await http.request({ method: "POST", path: common.consuls(g), body: { json: c } })).text)), "consul")),
-    // PUT reads the id from the body, not the path.
-    replaceConsul: (id, c) => queue.exclusive(async () => {
-      const res = await http.request({ method: "PUT", path: common.consul(g, id), body: { json: { ...c, id } } }).catch((e) => { throw consulNotFound(e, id); });
-      return parseValue(ConsulSchema, d.unwrap(parseJson(res.text)), "consul");
-    }),
+    replaceConsul: async (id, c) => {
+      // PUT reads the id from the body, not the path.
+      const put = (body: Consul) => queue.exclusive(async () => {
+        const res = await http.request({ method: "PUT", path: common.consul(g, id), body: { json: { ...body, id } } }).catch((e) => { throw consulNotFound(e, id); });
+        return parseValue(ConsulSchema, d.unwrap(parseJson(res.text)), "consul");
+      });
+      if (!c.enabled) {
+        const live = await client.getConsul(id);
+        if (!live) throw new DpapiError({ code: "DPAPI_NOT_FOUND", method: "GET", path: common.consul(g, id), message: `no service discovery ${id} in the Data Plane API` });
+        if (live.enabled) {
+          await put({ ...live, retry_timeout: WATCHER_PARKED_S });
+          await sleep(watcherParkingMs(live.retry_timeout));
+        }
+      }
+      return put(c);
+    },
     deleteConsul: (id) => queue.exclusive(async () => {
       await http.request({ method: "DELETE", path: common.consul(g, id) }).catch((e) => { throw consulNotFound(e, id); });
     }),

@@ -501,8 +501,9 @@ export async function update(id: string, olds: Record<string, unknown>, news: Re
 /**
  * Stops the watcher, then deletes the definition. DPAPI's DELETE alone leaves
  * the watcher polling and editing haproxy.cfg until DPAPI restarts; a PUT with
- * `enabled: false` stops it. DPAPI leaves the backends it made in haproxy.cfg
- * (a frontend may still name them).
+ * `enabled: false` stops it (which takes retryTimeout + 5 s: the client parks a
+ * watcher before it stops it, or DPAPI may crash). DPAPI leaves the backends it
+ * made in haproxy.cfg (a frontend may still name them).
  */
 export async function remove(id: string, props: Record<string, unknown>): Promise<void> {
   const conn = ResourceConnectionSchema.optional().parse(props.connection);
