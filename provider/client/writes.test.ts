@@ -2,13 +2,13 @@
 // those that edit different sections, since DPAPI edits a server or list item at a position it looked up one
 // step earlier. How long a reloading batch waits for companions: a few of the gaps the engine leaves between them.
 import { dialects } from "./dialect";
-import { groupBySection, longestGap, sectionOf, type ConfigWrite } from "./writes";
+import { groupBySection, longestGap, type ConfigWrite } from "./writes";
 
 const { v2, v3 } = dialects;
 const server = { name: "s1", address: "127.0.0.1", port: 80 };
 const change = (...writes: ConfigWrite[]) => ({ writes });
 
-describe("sections of writes", () => {
+describe("the section each dialect target names for grouping", () => {
   test.each([
     ["v3 backend create", "backends/api", { method: "POST", target: v3.backends("api"), body: { name: "api" } }],
     ["v2 backend create", "backends/api", { method: "POST", target: v2.backends("api"), body: { name: "api" } }],
@@ -22,12 +22,12 @@ describe("sections of writes", () => {
     ["v2 http-request rule", "frontends/web", { method: "POST", target: v2.frontendListItem("web", "http_request_rules", 0), body: {} }],
     ["a name that needs escaping", "backends/a b", { method: "DELETE", target: v3.backend("a b") }],
   ] as Array<[string, string, ConfigWrite]>)("%s edits %s", (_label, section, write) => {
-    expect(sectionOf(write)).toBe(section);
+    expect(write.target.section).toBe(section);
   });
 
-  test("a write outside backends and frontends has no known section", () => {
-    expect(sectionOf({ method: "PUT", target: { path: "/v3/services/haproxy/configuration/global" }, body: {} })).toBeUndefined();
-    expect(sectionOf({ method: "POST", target: v3.backends(), body: {} })).toBeUndefined();
+  test("a bare collection names no section", () => {
+    expect(v3.backends().section).toBeUndefined();
+    expect(v2.frontends().section).toBeUndefined();
   });
 });
 

@@ -607,22 +607,18 @@ export function createWriteQueue(http: Http, opts: WriteQueueOptions): WriteQueu
 }
 
 /**
- * The configuration section a write edits ("backends/api"), as the dialect names it on the target; undefined for
- * any other part of haproxy.cfg. DPAPI finds a server or a list item by its position and then edits that
- * position, two steps with no lock between them: two writes into one section at once can edit the wrong line. It
- * edits a transaction's configuration under its parser's lock and saves the transaction's file by atomic rename,
- * so writes into different sections can share a transaction at once.
- */
-export const sectionOf = (w: ConfigWrite): string | undefined => w.target.section;
-
-/**
  * A batch's changes in groups that touch disjoint sections, each group in arrival order. A change with a write
  * whose section is unknown (global, defaults, …) puts the whole batch in one group.
+ *
+ * Sections ("backends/api") are named by the dialect on each target. DPAPI finds a server or a list item by its
+ * position and then edits that position, two steps with no lock between them: two writes into one section at once
+ * can edit the wrong line. It edits a transaction's configuration under its parser's lock and saves the
+ * transaction's file by atomic rename, so writes into different sections can share a transaction at once.
  */
 export function groupBySection<T extends { writes?: ConfigWrite[] }>(items: T[]): T[][] {
   let groups: Array<{ sections: Set<string>; items: T[] }> = [];
   for (const item of items) {
-    const sections = (item.writes ?? []).map(sectionOf);
+    const sections = (item.writes ?? []).map((w) => w.target.section);
     if (sections.length === 0 || sections.some((s) => s === undefined)) return [items];
     const touching = groups.filter((g) => sections.some((s) => g.sections.has(s!)));
     groups = groups.filter((g) => !touching.includes(g));

@@ -162,16 +162,29 @@ for (const gen of GENERATIONS) {
       await Promise.all(names.map((name) => own.deleteBackend(name)));
     });
 
-    test("changes to one backend that share a reloading batch (a replace, four server deletes) all land, in one transaction", async () => {
+    test("changes to one backend that share a reloading batch (a replace, four server deletes) all land, one at a time, in one transaction", async () => {
       const names = Array.from({ length: 6 }, (_, i) => `p${i}`);
       await client.changeBackend({ name: "pos", create: { name: "pos" }, addServers: names.map((name) => ({ name, address: "127.0.0.1", port: up.port, maintenance: "disabled" as const })) });
-      const own = clientWith((h) => h);
+      // DPAPI deletes a server by the position it looked up a step earlier, so writes into one backend must go one
+      // at a time even inside one transaction: count how many are in flight at once.
+      let inFlight = 0;
+      let mostInFlight = 0;
+      const own = clientWith((http) => ({
+        ...http,
+        async request(req) {
+          const intoPos = req.method !== "GET" && (/\/backends\/pos(\/|$)/.test(req.path) || req.query?.backend === "pos");
+          if (!intoPos) return http.request(req);
+          mostInFlight = Math.max(mostInFlight, ++inFlight);
+          try { return await http.request(req); } finally { inFlight--; }
+        },
+      }));
       // The backend's replace needs a reload, so the server deletes beside it are written into the committed transaction.
       await Promise.all([
         own.replaceBackend({ name: "pos", balance: { algorithm: "leastconn" } }),
         ...["p0", "p2", "p3", "p5"].map((n) => own.deleteServer("pos", n)),
       ]);
       expect(own.stats().transactions).toBe(1);
+      expect(mostInFlight).toBe(1);
       expect((await client.listServers("pos")).map((s) => s.name)).toEqual(["p1", "p4"]);
       expect((await client.getBackend("pos"))?.balance?.algorithm).toBe("leastconn");
       await client.deleteBackend("pos");

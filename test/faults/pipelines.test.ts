@@ -32,34 +32,31 @@ for (const gen of GENERATIONS) {
     // in the commit handler's listing of transactions): client-native reads its map of transaction parsers without
     // the lock that guards it. A DPAPI defect no client can prevent, so the suite races two stacks; the README says
     // to keep pipelines that share one Data Plane API to two at a time.
-    {
-      const count = 2;
-      test(`${count} stacks of 100 objects each, started at once: all succeed and every object exists`, async () => {
-        const names = Array.from({ length: count }, (_, i) => `p${i}x`);
-        const stacks: ProgramStack[] = [];
-        try {
-          for (const n of names) {
-            const ps = await programStack(bench, { stackName: n });
-            await ps.declare(hundredObjects(n, up.port));
-            stacks.push(ps);
-          }
-          const from = accessLogLines(bench).length;
-          const results = await Promise.all(stacks.map((ps) => ps.stack.up()));
-          for (const r of results) expect(r.summary.resourceChanges).toMatchObject({ create: 101 });
-          const cfg = haproxyCfg(bench);
-          for (const n of names) expect([n, serversOf(cfg, n)]).toEqual([n, 90]);
-          // What the racing cost: conflicts DPAPI answered, which the clients retried or replayed.
-          const log = accessLogLines(bench).slice(from);
-          console.log(`${gen}, ${count} stacks × 100 objects: ${log.filter((l) => /" 409 /.test(l)).length} version conflicts retried, ` +
-            `${log.filter((l) => /"PUT [^"]*transactions\/[^"]*" 4\d\d /.test(l)).length} commits refused and replayed, ` +
-            `${log.filter((l) => /"POST [^"]*transactions\?/.test(l)).length} transactions opened`);
-          await Promise.all(stacks.map((ps) => ps.stack.destroy()));
-          for (const n of names) expect(serversOf(haproxyCfg(bench), n)).toBe(0);
-        } finally {
-          for (const ps of stacks) await ps.dispose();
+    test("2 stacks of 100 objects each, started at once: all succeed and every object exists", async () => {
+      const names = Array.from({ length: 2 }, (_, i) => `p${i}x`);
+      const stacks: ProgramStack[] = [];
+      try {
+        for (const n of names) {
+          const ps = await programStack(bench, { stackName: n });
+          await ps.declare(hundredObjects(n, up.port));
+          stacks.push(ps);
         }
-      });
-    }
+        const from = accessLogLines(bench).length;
+        const results = await Promise.all(stacks.map((ps) => ps.stack.up()));
+        for (const r of results) expect(r.summary.resourceChanges).toMatchObject({ create: 101 });
+        const cfg = haproxyCfg(bench);
+        for (const n of names) expect([n, serversOf(cfg, n)]).toEqual([n, 90]);
+        // What the racing cost: conflicts DPAPI answered, which the clients retried or replayed.
+        const log = accessLogLines(bench).slice(from);
+        console.log(`${gen}, ${names.length} stacks × 100 objects: ${log.filter((l) => /" 409 /.test(l)).length} version conflicts retried, ` +
+          `${log.filter((l) => /"PUT [^"]*transactions\/[^"]*" 4\d\d /.test(l)).length} commits refused and replayed, ` +
+          `${log.filter((l) => /"POST [^"]*transactions\?/.test(l)).length} transactions opened`);
+        await Promise.all(stacks.map((ps) => ps.stack.destroy()));
+        for (const n of names) expect(serversOf(haproxyCfg(bench), n)).toBe(0);
+      } finally {
+        for (const ps of stacks) await ps.dispose();
+      }
+    });
 
     test("two ups of the same stack at once: the second fails with Pulumi's lock error and changes nothing", async () => {
       const ps = await programStack(bench, { stackName: "locked" });
