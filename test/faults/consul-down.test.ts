@@ -3,18 +3,11 @@
 // registered or changed, no transaction open, no token in any output; and once Consul is back, `up` converges.
 import { startBench, freePort, type Bench } from "../bench/bench";
 import { programStack, type ProgramStack } from "../support/pulumi";
-import { accessLogLines, openTransactions, rawGet } from "../support/dpapi";
+import { accessLogLines, consulDiscoveries, openTransactions } from "../support/dpapi";
 import { describeWith, GENERATIONS } from "../support/requires";
 
 const TOKEN = `acl-${Math.random().toString(36).slice(2)}-${Math.random().toString(36).slice(2)}`;
 
-async function discoveries(bench: Bench): Promise<Array<{ id: string; enabled: boolean; retry_timeout?: number }>> {
-  const body = (await rawGet(bench, "/service_discovery/consul")) as { data?: unknown } | unknown[] | null;
-  const list = Array.isArray(body) ? body : (body as { data?: unknown[] } | null)?.data;
-  // Only what the tests compare: DPAPI answers with the token in plain text.
-  return ((list ?? []) as Array<{ id: string; enabled: boolean; retry_timeout?: number }>)
-    .map(({ id, enabled, retry_timeout }) => ({ id, enabled, retry_timeout }));
-}
 
 /** Writes DPAPI logged after line `from` (anything but GET). */
 const writesSince = (bench: Bench, from: number) => accessLogLines(bench).slice(from).filter((l) => /"(POST|PUT|DELETE) /.test(l));
@@ -43,7 +36,7 @@ for (const gen of GENERATIONS) {
     });
     afterEach(async () => {
       for (const ps of stacks.splice(0)) { await ps.stack.destroy({ onOutput }).catch(() => undefined); await ps.dispose(); }
-      expect(await discoveries(bench)).toEqual([]);
+      expect(await consulDiscoveries(bench)).toEqual([]);
       expect(await openTransactions(bench)).toEqual([]);
       expect(output).not.toContain(TOKEN);
     });
@@ -57,14 +50,14 @@ for (const gen of GENERATIONS) {
       expect(err?.message).toMatch(new RegExp(`Consul at http://127\\.0\\.0\\.1:${nowhere}`));
       expect(err?.message).toMatch(/ECONNREFUSED|could not be reached|cannot reach/i);
       expect(writesSince(bench, from)).toEqual([]);
-      expect(await discoveries(bench)).toEqual([]);
+      expect(await consulDiscoveries(bench)).toEqual([]);
     });
 
     test("update while Consul is down: fails before DPAPI's definition changes; with Consul back, up converges", async () => {
       const ps = await stack();
       await ps.declare(discovery(bench.consul!.port));
       await ps.stack.up({ onOutput });
-      const before = await discoveries(bench);
+      const before = await consulDiscoveries(bench);
       expect(before).toHaveLength(1);
 
       await bench.consul!.stop();
@@ -73,12 +66,12 @@ for (const gen of GENERATIONS) {
       const err = await ps.stack.up({ onOutput }).then(() => undefined, (e: Error) => e);
       expect(err?.message).toMatch(/Consul at http:\/\/127\.0\.0\.1:\d+/);
       expect(writesSince(bench, from)).toEqual([]);
-      expect(await discoveries(bench)).toEqual(before);
+      expect(await consulDiscoveries(bench)).toEqual(before);
 
       await bench.consul!.start();
       const again = await ps.stack.up({ onOutput });
       expect(again.summary.resourceChanges).toMatchObject({ update: 1 });
-      expect((await discoveries(bench)).map((d) => d.retry_timeout)).toEqual([2]);
+      expect((await consulDiscoveries(bench)).map((d) => d.retry_timeout)).toEqual([2]);
     });
 
     test("a valid token without the ACL to read the service: a clear error naming what it needs, not showing the token", async () => {

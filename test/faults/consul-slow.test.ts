@@ -6,7 +6,7 @@
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { startBench, freePort, sleep, type Bench } from "../bench/bench";
 import { programStack, type ProgramStack } from "../support/pulumi";
-import { openTransactions, rawGet } from "../support/dpapi";
+import { openTransactions, consulDiscoveries, rawGet } from "../support/dpapi";
 import { describeWith, GENERATIONS } from "../support/requires";
 
 const TOKEN = `acl-${Math.random().toString(36).slice(2)}-${Math.random().toString(36).slice(2)}`;
@@ -35,13 +35,6 @@ async function slowProxy(target: number, delayMs: number): Promise<{ port: numbe
   };
 }
 
-async function discoveries(bench: Bench): Promise<Array<{ id: string; enabled: boolean; retry_timeout?: number }>> {
-  const body = (await rawGet(bench, "/service_discovery/consul")) as { data?: unknown } | unknown[] | null;
-  const list = Array.isArray(body) ? body : (body as { data?: unknown[] } | null)?.data;
-  // Only what the tests compare: DPAPI answers with the token in plain text.
-  return ((list ?? []) as Array<{ id: string; enabled: boolean; retry_timeout?: number }>)
-    .map(({ id, enabled, retry_timeout }) => ({ id, enabled, retry_timeout }));
-}
 
 /** DPAPI still the same process, answering. */
 async function dpapiAlive(bench: Bench, pid: number): Promise<boolean> {
@@ -92,7 +85,7 @@ for (const gen of GENERATIONS) {
       await ps.stack.up();
       expect(await dpapiAlive(bench, pid)).toBe(true);
       // Disabled as declared, not left parked with a day-long interval.
-      expect((await discoveries(bench)).map(({ enabled, retry_timeout }) => ({ enabled, retry_timeout })))
+      expect((await consulDiscoveries(bench)).map(({ enabled, retry_timeout }) => ({ enabled, retry_timeout })))
         .toEqual([{ enabled: false, retry_timeout: 1 }]);
       // The watcher stopped: nothing queries Consul any more (a poll would every second).
       const stopped = proxy.responses();
@@ -107,7 +100,7 @@ for (const gen of GENERATIONS) {
 
       await ps.stack.destroy();
       expect(await dpapiAlive(bench, pid)).toBe(true);
-      expect(await discoveries(bench)).toEqual([]);
+      expect(await consulDiscoveries(bench)).toEqual([]);
       expect(await openTransactions(bench)).toEqual([]);
       const destroyed = proxy.responses();
       await sleep(3_000);

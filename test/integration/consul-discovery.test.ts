@@ -14,7 +14,7 @@ import { startBench, sleep, type Bench } from "../bench/bench";
 import { programStack, type ProgramStack } from "../support/pulumi";
 import { startUpstream, sendThrough, type Upstream } from "../support/upstreams";
 import { startRouter, type Router } from "../support/router";
-import { haproxyCfg, openTransactions, rawGet } from "../support/dpapi";
+import { haproxyCfg, openTransactions, consulDiscoveries, rawGet } from "../support/dpapi";
 import { describeWith, GENERATIONS } from "../support/requires";
 
 const TOKEN = `acl-${Math.random().toString(36).slice(2)}-${Math.random().toString(36).slice(2)}`;
@@ -60,12 +60,6 @@ async function configSlots(bench: Bench, backend: string): Promise<Array<{ addre
   return Array.isArray(list) ? list as Array<{ address: string; port?: number; maintenance?: string }> : [];
 }
 
-async function discoveries(bench: Bench): Promise<Array<{ id: string; enabled: boolean }>> {
-  const body = (await rawGet(bench, "/service_discovery/consul")) as { data?: unknown } | unknown[] | null;
-  const list = Array.isArray(body) ? body : (body as { data?: unknown[] } | null)?.data;
-  // Only what the tests compare: DPAPI answers with the token in plain text.
-  return ((list ?? []) as Array<{ id: string; enabled: boolean }>).map(({ id, enabled }) => ({ id, enabled }));
-}
 
 /** Every file of a stack's folder (state, backups, history, config, PULUMI_HOME), without node_modules. */
 function filesUnder(dir: string): string[] {
@@ -137,7 +131,7 @@ for (const gen of GENERATIONS) {
       }
       // Every test leaves the catalog empty, no discovery behind, no transaction open, and no token in any output.
       for (const id of Object.keys(await consul.agent.service.list())) await consul.agent.service.deregister(id);
-      expect(await discoveries(bench)).toEqual([]);
+      expect(await consulDiscoveries(bench)).toEqual([]);
       expect(await openTransactions(bench)).toEqual([]);
       expect(output).not.toContain(TOKEN);
     });
@@ -193,7 +187,7 @@ for (const gen of GENERATIONS) {
 
       // Destroy stops the watcher before deleting it: a later registration no longer reaches haproxy.cfg.
       await ps.stack.destroy({ onOutput });
-      expect(await discoveries(bench)).toEqual([]);
+      expect(await consulDiscoveries(bench)).toEqual([]);
       expect(existsSync(store) ? readFileSync(store, "utf8") : "").not.toContain(id);
       await register("web", all[5]);
       await sleep(3000); // three polls of a watcher that should no longer exist
@@ -283,7 +277,7 @@ for (const gen of GENERATIONS) {
       expect(err?.message).not.toContain(wrong);
       expect(seen).not.toContain(wrong);
       expectNowhereInStack(ps, wrong);
-      expect(await discoveries(bench)).toEqual([]);
+      expect(await consulDiscoveries(bench)).toEqual([]);
       await ps.stack.destroy({ onOutput });
     });
 
@@ -295,9 +289,9 @@ for (const gen of GENERATIONS) {
       const err = await ps.stack.up({ onOutput }).then(() => undefined, (e: Error) => e);
       expect(err?.message).toMatch(/after 2 s HAProxy still differs from the Consul catalog for .*slowpoke/s);
       // Registered in DPAPI even so, and known to Pulumi, so that destroy removes it.
-      expect(await discoveries(bench)).toHaveLength(1);
+      expect(await consulDiscoveries(bench)).toHaveLength(1);
       await ps.stack.destroy({ onOutput });
-      expect(await discoveries(bench)).toEqual([]);
+      expect(await consulDiscoveries(bench)).toEqual([]);
     });
 
     test("Consul stopped and restarted: the stalled watcher (dataplaneapi#317) shows as drift on refresh and `up` restarts it", async () => {
@@ -318,7 +312,7 @@ for (const gen of GENERATIONS) {
       while (await indexOf() === before) { await register("stall", ups[3], { tags: [`bump-${Date.now()}`] }); }
 
       // DPAPI still says enabled, but it no longer follows the catalog: refresh reports it.
-      expect((await discoveries(bench)).map((d) => d.enabled)).toEqual([true]);
+      expect((await consulDiscoveries(bench)).map((d) => d.enabled)).toEqual([true]);
       const refreshed = await ps.stack.refresh({ onOutput });
       expect(refreshed.summary.resourceChanges).toMatchObject({ update: 1 });
       const stalled = await exported(ps);

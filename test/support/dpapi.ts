@@ -48,6 +48,14 @@ export async function reloadCount(bench: Bench): Promise<number> {
   return existsSync(log) ? readFileSync(log, "utf8").split("\n").filter(Boolean).length : 0;
 }
 
+/** The Consul discoveries DPAPI holds: only what tests compare (DPAPI answers with the token in plain text). */
+export async function consulDiscoveries(bench: Bench): Promise<Array<{ id: string; enabled: boolean; retry_timeout?: number }>> {
+  const body = (await rawGet(bench, "/service_discovery/consul")) as { data?: unknown } | unknown[] | null;
+  const list = Array.isArray(body) ? body : (body as { data?: unknown[] } | null)?.data;
+  return ((list ?? []) as Array<{ id: string; enabled: boolean; retry_timeout?: number }>)
+    .map(({ id, enabled, retry_timeout }) => ({ id, enabled, retry_timeout }));
+}
+
 export async function openTransactions(bench: Bench): Promise<unknown[]> {
   const list = (await rawGet(bench, "/services/haproxy/transactions")) as unknown[] | null;
   return (list ?? []).filter((t) => (t as { status: string }).status === "in_progress");
